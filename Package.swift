@@ -1,0 +1,102 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-celery",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Celery", targets: ["Celery"]),
+        .library(name: "CeleryRedis", targets: ["CeleryRedis"]),
+        .library(name: "CeleryRabbitMQ", targets: ["CeleryRabbitMQ"]),
+        .library(name: "CeleryMongo", targets: ["CeleryMongo"]),
+        .library(name: "CeleryCommands", targets: ["CeleryCommands"]),
+        .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "AMQP091", targets: ["AMQP091"]),
+        .executable(name: "celery-worker", targets: ["celery-worker"]),
+        .executable(name: "celery-beat", targets: ["celery-beat"]),
+        .executable(name: "celery-admin", targets: ["celery-admin"]),
+        .executable(name: "celery-demo", targets: ["celery-demo"]),
+        .executable(name: "celery-bench", targets: ["celery-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+    ],
+    targets: [
+        // Core: app, tasks, protocol v2, Broker/ResultBackend protocols, memory transport, worker, beat.
+        .target(
+            name: "Celery",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // Protocol clients: know nothing about tasks.
+        .target(
+            name: "RESP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "AMQP091",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CMongoC",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
+        // Transports and backends.
+        .target(name: "CeleryRedis", dependencies: ["Celery", "RESP", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CeleryRabbitMQ", dependencies: ["Celery", "AMQP091", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CeleryMongo", dependencies: ["Celery", "CMongoC", .product(name: "Logging", package: "swift-log")]),
+        // Example tasks hosted by celery-worker.
+        .target(name: "ExampleTasks", dependencies: ["Celery"], path: "Examples/ExampleTasks"),
+        // Commands any application embeds.
+        .target(
+            name: "CeleryCommands",
+            dependencies: [
+                "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "celery-worker", dependencies: ["CeleryCommands", "ExampleTasks"]),
+        .executableTarget(name: "celery-beat", dependencies: ["CeleryCommands"]),
+        .executableTarget(name: "celery-admin", dependencies: ["CeleryCommands"]),
+        .executableTarget(name: "celery-demo", dependencies: ["CeleryCommands"]),
+        .executableTarget(name: "celery-bench", dependencies: ["CeleryCommands", "ExampleTasks"]),
+        // Tests.
+        .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks"]),
+        .testTarget(name: "RESPTests", dependencies: [
+            "RESP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AMQP091Tests", dependencies: [
+            "AMQP091",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "CeleryRedisTests", dependencies: ["CeleryRedis", "RESP", "Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryRabbitMQTests", dependencies: ["CeleryRabbitMQ", "AMQP091", "Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// AMQP091: placeholder until its issue lands.

@@ -1,0 +1,3 @@
+import Celery
+/// Placeholder.
+public enum CeleryCommandsPlaceholder {}

@@ -1,0 +1,2 @@
+// CeleryMongo: placeholder until its issue lands.
+import CMongoC

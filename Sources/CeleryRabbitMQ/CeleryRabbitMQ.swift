@@ -1,0 +1,1 @@
+// CeleryRabbitMQ: placeholder until its issue lands.

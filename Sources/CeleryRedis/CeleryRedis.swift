@@ -1,0 +1,1 @@
+// CeleryRedis: placeholder until its issue lands.

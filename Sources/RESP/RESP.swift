@@ -1,0 +1,1 @@
+// RESP: placeholder until its issue lands.

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderAMQP091Tests() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderCeleryCommandsTests() { #expect(Bool(true)) }
