@@ -1,0 +1,142 @@
+/// A parsed server URL: `scheme://[user[:password]@]host[:port][,host2[:port]…][/path][?query]`.
+///
+/// Parsing is deliberately simple and strict; ``masked`` is what logs show.
+public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
+    /// The URL exactly as given (only ever passed to drivers, never logged).
+    public var raw: String
+    /// Lower-cased scheme (`redis`, `rediss`, `amqp`, `amqps`, `mongodb`, `memory`).
+    public var scheme: String
+    /// User name, percent-decoded.
+    public var user: String?
+    /// Password, percent-decoded.
+    public var password: String?
+    /// Hosts with optional ports, in order.
+    public var hosts: [(host: String, port: Int?)] {
+        get { hostList.map { ($0.host, $0.port) } }
+    }
+    /// Host list storage.
+    var hostList: [HostPort]
+    /// Path without the leading `/`, percent-decoded (`0` for a Redis db, a vhost, a database).
+    public var path: String
+    /// Query parameters in order.
+    public var query: [(name: String, value: String)] { queryList.map { ($0.name, $0.value) } }
+    var queryList: [QueryItem]
+
+    struct HostPort: Sendable, Hashable { var host: String; var port: Int? }
+    struct QueryItem: Sendable, Hashable { var name: String; var value: String }
+
+    /// The first host (empty for `memory://`).
+    public var host: String { hostList.first?.host ?? "" }
+    /// The first port, if given.
+    public var port: Int? { hostList.first?.port }
+
+    /// The value of a query parameter.
+    public func queryValue(_ name: String) -> String? { queryList.first { $0.name == name }?.value }
+
+    /// Parses a URL; throws ``CeleryError`` (`badURL`) naming the problem.
+    public init(_ string: String) throws {
+        raw = string
+        guard let sep = string.range(of: "://") else {
+            throw CeleryError(.badURL, "'\(Self.mask(string))' is not a URL (expected scheme://…)")
+        }
+        scheme = String(string[..<sep.lowerBound]).lowercased()
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else { throw CeleryError(.badURL, "'\(Self.mask(string))' has an invalid scheme") }
+        var rest = Substring(string[sep.upperBound...])
+        var queryPart: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            queryPart = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        var pathPart: Substring = ""
+        if let s = rest.firstIndex(of: "/") {
+            pathPart = rest[rest.index(after: s)...]
+            rest = rest[..<s]
+        }
+        var authority = rest
+        if let at = authority.lastIndex(of: "@") {
+            let info = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+            if let colon = info.firstIndex(of: ":") {
+                let u = String(info[..<colon])
+                user = u.isEmpty ? nil : Self.percentDecode(u)
+                password = Self.percentDecode(String(info[info.index(after: colon)...]))
+            } else {
+                user = info.isEmpty ? nil : Self.percentDecode(String(info))
+            }
+        }
+        hostList = []
+        if !authority.isEmpty {
+            for part in authority.split(separator: ",", omittingEmptySubsequences: false) {
+                var h = Substring(part)
+                var port: Int?
+                if h.hasPrefix("[") {
+                    guard let close = h.firstIndex(of: "]") else {
+                        throw CeleryError(.badURL, "'\(Self.mask(string))' has an unterminated IPv6 address")
+                    }
+                    let after = h[h.index(after: close)...]
+                    if after.hasPrefix(":") {
+                        guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                            throw CeleryError(.badURL, "'\(Self.mask(string))' has an invalid port '\(after.dropFirst())'")
+                        }
+                        port = p
+                    }
+                    h = h[h.index(after: h.startIndex)..<close]
+                } else if let colon = h.lastIndex(of: ":") {
+                    let ps = h[h.index(after: colon)...]
+                    guard let p = Int(ps), (1...65535).contains(p) else {
+                        throw CeleryError(.badURL, "'\(Self.mask(string))' has an invalid port '\(ps)'")
+                    }
+                    port = p
+                    h = h[..<colon]
+                }
+                guard !h.isEmpty else { throw CeleryError(.badURL, "'\(Self.mask(string))' has an empty host") }
+                hostList.append(HostPort(host: String(h), port: port))
+            }
+        }
+        path = Self.percentDecode(String(pathPart))
+        queryList = queryPart.split(separator: "&").map { item in
+            if let eq = item.firstIndex(of: "=") {
+                return QueryItem(
+                    name: Self.percentDecode(String(item[..<eq])),
+                    value: Self.percentDecode(String(item[item.index(after: eq)...])))
+            }
+            return QueryItem(name: Self.percentDecode(String(item)), value: "")
+        }
+    }
+
+    /// The URL with the password replaced by `***`.
+    public var masked: String { Self.mask(raw) }
+
+    public var description: String { masked }
+
+    public static func == (a: ConnectionURL, b: ConnectionURL) -> Bool { a.raw == b.raw }
+    public func hash(into h: inout Hasher) { h.combine(raw) }
+
+    /// Replaces the password part of any URL-like string with `***` (`redis://:***@host`).
+    public static func mask(_ s: String) -> String {
+        guard let sep = s.range(of: "://") else { return s }
+        let rest = s[sep.upperBound...]
+        let authEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = rest[..<authEnd]
+        guard let at = authority.lastIndex(of: "@") else { return s }
+        let info = authority[..<at]
+        guard let colon = info.firstIndex(of: ":") else { return s }
+        return String(s[..<sep.upperBound]) + info[..<colon] + ":***" + rest[at...]
+    }
+
+    static func percentDecode(_ s: String) -> String {
+        guard s.contains("%") else { return s }
+        var out: [UInt8] = []
+        var bytes = Array(s.utf8)[...]
+        while let b = bytes.popFirst() {
+            if b == 37, bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+                out.append(v)
+                bytes = bytes.dropFirst(2)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
