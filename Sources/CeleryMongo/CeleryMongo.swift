@@ -1,2 +1,0 @@
-// CeleryMongo: placeholder until its issue lands.
-import CMongoC

@@ -1,1 +1,0 @@
-// CeleryRabbitMQ: placeholder until its issue lands.

@@ -1,1 +1,0 @@
-// CeleryRedis: placeholder until its issue lands.
