@@ -71,6 +71,7 @@ public final class Worker: Sendable {
             await stopRequested.wait()
             logger.info("warm shutdown: no new messages; waiting up to \(options.shutdownTimeout.seconds)s for running tasks")
             state.withLock { $0.stopping = true }
+            for (_, c) in consumers { await c.stopDeliveries() }
             let unstarted = buffer.close()
             let scheduled = state.withLock { s -> [Incoming] in
                 let items = s.scheduled.values.map { $0.timer?.cancel(); return $0.incoming }
