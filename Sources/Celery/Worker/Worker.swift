@@ -110,6 +110,9 @@ public final class Worker: Sendable {
         if stopRequested.isFired { coldRequested.fire() } else { stopRequested.fire() }
     }
 
+    /// Whether a shutdown was requested.
+    public var isShuttingDown: Bool { stopRequested.isFired }
+
     /// Waits until ``run()`` has started its consumers.
     public func waitUntilStarted() async { await started.wait() }
 
