@@ -25,7 +25,7 @@ extension DemoRunner {
             r.note = broadcast ? "every subscriber gets every message" : "each message goes to one consumer"
             out.append(r)
             await closeAll(cs, brokers)
-            if !isMemory { try? await producer.close() }
+            try? await producer.close()
             say("   \(r.mode): received per consumer \(counts)")
         }
         return out
@@ -48,7 +48,7 @@ extension DemoRunner {
             r.note = broadcast ? "publish reported \(receivers) receivers in total" : "messages waited in the queue"
             out.append(r)
             await closeAll(cs, brokers)
-            if !isMemory { try? await producer.close() }
+            try? await producer.close()
             say("   \(r.mode): late consumer received \(cs[0].count)/\(messages)")
         }
         return out
@@ -73,8 +73,7 @@ extension DemoRunner {
             _ = try await publish(messages, to: route, on: producer)
             let held = await victimRun
             // The crash: the victim's connection goes away without acknowledging.
-            await victim.consumer.cancel()
-            if !isMemory { try? await brokers[0].close() }
+            try? await brokers[0].close()  // its connection drops: consumers cancelled, nothing acknowledged
             say("   \(broadcast ? "broadcast" : "queue"): consumer 0 crashed after 3 messages, holding \(held.count) unacknowledged")
             await survivors
             let counts = cs.map(\.count)
@@ -92,7 +91,7 @@ extension DemoRunner {
             r.note = "consumer 0 died after processing 3, holding \(held.count) unacknowledged"
             out.append(r)
             await closeAll(Array(cs.dropFirst()), Array(brokers.dropFirst()))
-            if !isMemory { try? await producer.close() }
+            try? await producer.close()
         }
         return out
     }
@@ -121,7 +120,7 @@ extension DemoRunner {
             r.note = "consumer 0 fast, consumer 1 takes 10 ms per message; latencies are the slow consumer's"
             out.append(r)
             await closeAll(cs, brokers)
-            if !isMemory { try? await producer.close() }
+            try? await producer.close()
             say("   \(r.mode) (\(variant)): fast \(cs[0].count), slow \(cs[1].count), done in \(String(format: "%.2f", r.elapsedS ?? 0))s")
         }
         return out
@@ -149,7 +148,7 @@ extension DemoRunner {
             r.lost = messages - cs[0].count
             out.append(r)
             await closeAll(cs, brokers)
-            if !isMemory { try? await producer.close() }
+            try? await producer.close()
             say("   \(r.mode): p50 \(r.p50Ms ?? 0) ms, p99 \(r.p99Ms ?? 0) ms, \(Int(r.throughputPerS ?? 0))/s")
         }
         return out

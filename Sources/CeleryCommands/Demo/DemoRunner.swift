@@ -29,7 +29,7 @@ public struct DemoRunner: Sendable {
     /// A broker connection. On `memory://` all connections share one instance (one process);
     /// on servers each consumer gets its own connection, so a "crash" drops only its own.
     func connect() async throws -> any Broker {
-        if isMemory { return InMemoryBroker.named("demo-\(runId)") }
+        if isMemory { return InMemoryConnection(InMemoryBroker.named("demo-\(runId)")) }
         return try await TransportRegistry.broker(url: brokerURL)
     }
 
@@ -84,7 +84,7 @@ public struct DemoRunner: Sendable {
 
     func closeAll(_ cs: [DemoConsumer], _ brokers: [any Broker]) async {
         for c in cs { await c.consumer.cancel() }
-        if !isMemory { for b in brokers { try? await b.close() } }
+        for b in brokers { try? await b.close() }
     }
 
     func publish(_ count: Int, to route: Route, on broker: any Broker, from: Int = 0) async throws -> Int {
@@ -103,6 +103,6 @@ public struct DemoRunner: Sendable {
         let b = try await connect()
         let c = try await b.consume(route, options: ConsumeOptions(prefetch: 1))
         await c.cancel()
-        if !isMemory { try? await b.close() }
+        try? await b.close()
     }
 }
