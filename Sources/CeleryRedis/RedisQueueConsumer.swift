@@ -42,7 +42,11 @@ actor RedisQueueConsumer: MessageConsumer {
     func next() async throws -> Delivery? {
         while !cancelled && !Task.isCancelled {
             if held.count >= prefetch {
-                await withCheckedContinuation { slotWaiters.append($0) }
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { slotWaiters.append($0) }
+                } onCancel: {
+                    Task { await self.wakeSlotWaiters() }
+                }
                 continue
             }
             do {

@@ -125,7 +125,10 @@ public final class RedisResultBackend: ResultBackend {
             guard let result = try JSONCoding.parse(bytes)["result"] else { return nil }
             // Either Celery's tuple form or a plain list of ids.
             if case .array(let top) = result, top.count == 2, case .array(let members) = top[1], top[0].arrayValue != nil {
-                return members.compactMap { $0[0]?[0]?.stringValue ?? $0.stringValue }
+                return members.compactMap { m -> String? in
+                    if let s = m.stringValue { return s }
+                    return m.arrayValue?.first?.arrayValue?.first?.stringValue
+                }
             }
             return result.arrayValue?.compactMap(\.stringValue)
         }
