@@ -40,8 +40,10 @@ def main(argv):
         print(json.dumps(outcome(app.AsyncResult(argv[2]), timeout)))
     elif cmd == "broadcast":
         name, args, channel = argv[2], json.loads(argv[3]), argv[4]
-        app.conf.task_queues = (Broadcast(channel),)
-        res = app.send_task(name, args=args, queue=channel)
+        # As a Celery app routing to a Broadcast queue does: the fanout exchange is declared,
+        # so kombu publishes to every bound/subscribed consumer.
+        bq = Broadcast(channel)
+        res = app.send_task(name, args=args, queue=bq, exchange=bq.exchange, routing_key=channel, declare=[bq])
         print(json.dumps({"id": res.id}))
     elif cmd == "ping":
         timeout = float(argv[2]) if len(argv) > 2 else 2
@@ -53,3 +55,5 @@ def main(argv):
 
 if __name__ == "__main__":
     main(sys.argv)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown (result-backend finalizers print noise there)
