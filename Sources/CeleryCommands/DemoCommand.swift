@@ -27,6 +27,9 @@ public struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also write a self-contained HTML report with SVG charts.")
     public var report: String?
 
+    @Option(name: .customLong("restart-command"), help: "Shell command that restarts the broker, for the restart scenario (e.g. 'systemctl restart redis').")
+    public var restartCommand: String?
+
     @Option(name: .customLong("child-consume"), help: .hidden) var childConsume: String?
     @Option(name: .customLong("child-prefetch"), help: .hidden) var childPrefetch: Int = 10
     @Option(name: .customLong("child-limit"), help: .hidden) var childLimit: Int = 3
@@ -54,9 +57,10 @@ public struct DemoCommand: AsyncParsableCommand {
             try await DemoChild.run(broker: url, route: spec, prefetch: childPrefetch, limit: childLimit, processingMs: childProcessingMs)
             return
         }
-        let runner = DemoRunner(
+        var runner = DemoRunner(
             brokerURL: url, consumers: consumers, messages: messages,
             progress: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+        runner.restartCommand = restartCommand
         let result: DemoReport
         do { result = try await runner.run(scenarios) } catch {
             FileHandle.standardError.write(Data("celery-demo: \(error)\n".utf8))

@@ -189,9 +189,81 @@ extension DemoRunner {
         return out
     }
 
-    /// Broker restart mid-stream (server transports only).
+    /// Broker restart mid-stream (server transports, with `--restart-command`): what survives.
     func restart() async throws -> [ScenarioResult] {
-        say("   restart: not applicable on \(isMemory ? "memory:// (nothing outlives the process)" : "this transport without --restart-command")")
-        return []
+        guard !isMemory, let command = restartCommand else {
+            say("   restart: skipped (\(isMemory ? "memory:// has nothing that outlives the process" : "give --restart-command to restart the broker"))")
+            return []
+        }
+        var out: [ScenarioResult] = []
+        // Queue: M published while nobody consumes, then the broker restarts.
+        let qRoute = route("restart", false)
+        try await declare(qRoute)
+        let producer = try await connect()
+        _ = try await publish(messages, to: qRoute, on: producer)
+        try? await producer.close()
+        // Broadcast: a live subscriber; half before the restart, half after.
+        let bRoute = route("restart", true)
+        let (subs, subBrokers) = try await makeConsumers(bRoute, count: 1, prefetch: 64)
+        let bProducer = try await connect()
+        async let subscriberRun: [Delivery] = subs[0].run(idle: .seconds(8))
+        let half = messages / 2
+        _ = try await publish(half, to: bRoute, on: bProducer)
+        try? await bProducer.close()
+        say("   restarting the broker: \(command)")
+        let status = try await runShell(command)
+        guard status == 0 else { throw CeleryError(.invalidState, "--restart-command exited with \(status)") }
+        say("   broker restarted; reconnecting")
+        let after = try await reconnecting { try await self.connect() }
+        var sentAfter = 0
+        for i in half..<messages {
+            if (try? await after.publish(try DemoMessage.make(i), to: bRoute)) != nil { sentAfter += 1 }
+        }
+        say("   published \(sentAfter) after the restart")
+        _ = await subscriberRun
+        var b = ScenarioResult(name: "restart", mode: bRoute, consumers: 1, sent: messages, received: [subs[0].count])
+        b.lost = messages - subs[0].count
+        b.note = "\(half) published before the restart, \(sentAfter) after; the subscriber must reconnect and resubscribe"
+        out.append(b)
+        await closeAll(subs, subBrokers)
+        let (qc, qBrokers) = try await makeConsumers(qRoute, count: 1, prefetch: 64)
+        _ = await qc[0].run(idle: .seconds(2))
+        var q = ScenarioResult(name: "restart", mode: qRoute, consumers: 1, sent: messages, received: [qc[0].count])
+        q.lost = messages - qc[0].count
+        q.note = "published while nobody consumed, then the broker restarted"
+        out.append(q)
+        await closeAll(qc, qBrokers)
+        try? await after.close()
+        say("   broadcast received \(subs[0].count)/\(messages); queue kept \(qc[0].count)/\(messages)")
+        return out
+    }
+
+    /// Retries an operation while the broker comes back (up to 60 s).
+    func reconnecting<T>(_ op: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while true {
+            do { return try await op() } catch {
+                if ContinuousClock.now >= deadline { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    func runShell(_ command: String) async throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pid = p.processIdentifier
+        return await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                c.resume(returning: (status >> 8) & 0xff)
+            }
+        }
     }
 }

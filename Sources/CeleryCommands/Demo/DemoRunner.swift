@@ -31,6 +31,9 @@ public struct DemoRunner: Sendable {
         self.progress = progress
     }
 
+    /// Shell command that restarts the broker (restart scenario); `nil` = skip that scenario.
+    public var restartCommand: String?
+
     /// Kill a separate consumer process in the crash scenario (server transports). Default true.
     public var useChildProcess = true
 
