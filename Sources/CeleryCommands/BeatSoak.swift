@@ -1,6 +1,7 @@
 import Celery
 import Foundation
 import Logging
+import Synchronization
 
 /// `celery-beat --soak N`: drives a scheduler through N sent ticks on a ``ManualBeatClock``
 /// (no real waiting) with the full send path (protocol v2 message encoding, publish), an
@@ -74,5 +75,3 @@ final class CountingBroker: Broker {
     func queueLength(_ queue: String) async throws -> Int { 0 }
     func close() async throws {}
 }
-
-import Synchronization

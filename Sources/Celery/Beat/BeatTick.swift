@@ -44,7 +44,7 @@ public struct BeatTick: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// UUID v5 of a name in ``namespace``.
-    static func uuid5(_ name: String) -> String {
+    static func uuid5(_ name: String, namespace: [UInt8] = BeatTick.namespace) -> String {
         var h = SHA1.hash(namespace + Array(name.utf8))
         h[6] = (h[6] & 0x0f) | 0x50
         h[8] = (h[8] & 0x3f) | 0x80
