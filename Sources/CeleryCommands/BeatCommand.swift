@@ -38,7 +38,7 @@ public struct BeatCommand: AsyncParsableCommand {
     public var maxInterval: Double = 60
 
     /// Lease URL.
-    @Option(name: .long, help: ArgumentHelp("Leader lease so only one beat sends: redis://[:password@]host:port/db.", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("Leader lease so only one beat sends: redis://[:password@]host:port/db, or file:///path (flock, one machine).", valueName: "url"))
     public var lock: String?
 
     /// Lease key.
@@ -84,8 +84,8 @@ public struct BeatCommand: AsyncParsableCommand {
         if let n = dryRun, n < 1 { throw ValidationError("--dry-run count must be at least 1") }
         if let n = soak, n < 1 { throw ValidationError("--soak count must be at least 1") }
         if soak == nil && schedule == nil { throw ValidationError("give --schedule FILE") }
-        if let l = lock, !(l.hasPrefix("redis://") || l.hasPrefix("rediss://")) {
-            throw ValidationError("--lock must be a redis:// or rediss:// URL")
+        if let l = lock, !(l.hasPrefix("redis://") || l.hasPrefix("rediss://") || l.hasPrefix("file://")) {
+            throw ValidationError("--lock must be a redis://, rediss:// or file:// URL")
         }
     }
 
@@ -115,9 +115,13 @@ public struct BeatCommand: AsyncParsableCommand {
         CommandSupport.bootstrapLogging(connection.level)
         let logger = Logger(label: "celery.beat")
         let app: Celery
-        var lease: RedisBeatLease?
+        var lease: (any BeatLease)?
         do {
-            if let l = lock { lease = try RedisBeatLease(url: l, key: lockKey, logger: logger) }
+            if let l = lock {
+                lease = l.hasPrefix("file://")
+                    ? FileLockBeatLease(path: String(l.dropFirst("file://".count)))
+                    : try RedisBeatLease(url: l, key: lockKey, logger: logger)
+            }
             app = try await CommandSupport.connect(
                 name: "beat", broker: connection.brokerURL(), backend: nil, logger: logger,
                 timeout: .seconds(double: connectTimeout))
@@ -142,7 +146,7 @@ public struct BeatCommand: AsyncParsableCommand {
         }
         await task.value
         withExtendedLifetime(watcher) {}
-        await lease?.close()
+        if let r = lease as? RedisBeatLease { await r.close() }
         try? await app.close()
     }
 }

@@ -128,3 +128,23 @@ struct LeaseTests {
         #expect(throws: CeleryError.self) { _ = try RedisLeaseFactory.make(url: "redis://host:notaport/0", key: "k") }
     }
 }
+
+@Suite("File lock lease")
+struct FileLockLeaseTests {
+    @Test func excludesAndReleases() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("beat-lock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let a = FileLockBeatLease(path: path), b = FileLockBeatLease(path: path)
+        #expect(try await a.acquire(holder: "A", ttl: .seconds(1)))
+        #expect(try await !b.acquire(holder: "B", ttl: .seconds(1)))
+        #expect(try await a.renew(holder: "A", ttl: .seconds(1)))
+        #expect(try await !b.renew(holder: "B", ttl: .seconds(1)))
+        try await a.release(holder: "A")
+        #expect(try await b.acquire(holder: "B", ttl: .seconds(1)))
+        #expect(try await !a.acquire(holder: "A", ttl: .seconds(1)))
+        try await b.release(holder: "B")
+        await #expect(throws: CeleryError.self) {
+            _ = try await FileLockBeatLease(path: "/nonexistent-dir/x.lock").acquire(holder: "A", ttl: .seconds(1))
+        }
+    }
+}
