@@ -43,8 +43,8 @@ struct LeaseTests {
         let (app, broker) = recordingApp()
         let entry = BeatEntry(name: "hb", task: "t", schedule: .interval(.seconds(1)))
         let opts = BeatOptions(leaseTTL: .seconds(30))
-        let a = try BeatScheduler(app: app, entries: [entry], options: opts, lease: leaseA, clock: clock, holder: "A")
-        let b = try BeatScheduler(app: app, entries: [entry], options: opts, lease: leaseB, clock: clock, holder: "B")
+        let a = try BeatScheduler(app: app, entries: [entry], options: opts, lease: leaseA, clock: clock, holder: "A", logger: quiet)
+        let b = try BeatScheduler(app: app, entries: [entry], options: opts, lease: leaseB, clock: clock, holder: "B", logger: quiet)
         await lockstep(a, b, clock, until: start.addingTimeInterval(100))
         var (al, bl) = (await a.isLeader, await b.isLeader)
         #expect(al && !bl)
@@ -80,7 +80,7 @@ struct LeaseTests {
         let (app, broker) = recordingApp()
         let s = try BeatScheduler(
             app: app, entries: [BeatEntry(name: "hb", task: "t", schedule: .interval(.seconds(1)))],
-            options: BeatOptions(leaseTTL: .seconds(30)), lease: lease, clock: clock, holder: "A")
+            options: BeatOptions(leaseTTL: .seconds(30)), lease: lease, clock: clock, holder: "A", logger: quiet)
         await drive(s, clock, until: start.addingTimeInterval(15))  // renewed at 10 s: valid until 10 + 27
         lease.kill()
         var lastWhileHeld = start

@@ -17,7 +17,7 @@ struct SchedulerTests {
         let cron = BeatEntry(
             name: "midnight", task: "tasks.echo", kwargs: ["job": "warm"],
             schedule: .crontab(try Crontab("0 0 * * *"), timeZone: zone("Asia/Shanghai")), route: .queue("celery"))
-        let s = try BeatScheduler(app: app, entries: [heartbeat(), cron], clock: clock)
+        let s = try BeatScheduler(app: app, entries: [heartbeat(), cron], clock: clock, logger: quiet)
         await drive(s, clock, until: utc("2026-11-29T00:00:00Z"))
         let hb = broker.sent.filter { $0.tick.hasPrefix("heartbeat@") }
         #expect(hb.count == 8640)  // (00:00:00, 24:00:00] every 10 s
@@ -42,7 +42,7 @@ struct SchedulerTests {
         let e = BeatEntry(
             name: "refresh", task: "tasks.echo", args: [1], schedule: .interval(.seconds(60)), route: .broadcast("cache-refresh"),
             expires: .seconds(30), priority: 7)
-        let s = try BeatScheduler(app: app, entries: [e], clock: clock)
+        let s = try BeatScheduler(app: app, entries: [e], clock: clock, logger: quiet)
         await drive(s, clock, until: start.addingTimeInterval(60))
         let sent = try #require(broker.sent.first)
         #expect(broker.sent.count == 1 && sent.route == .broadcast("cache-refresh") && sent.message.priority == 7)
@@ -56,7 +56,7 @@ struct SchedulerTests {
         let path = dir.appendingPathComponent("celerybeat-state.json").path
         let (app, broker) = recordingApp()
         let clock = ManualBeatClock(start: start)
-        let s1 = try BeatScheduler(app: app, entries: [heartbeat()], store: FileBeatStateStore(path: path), clock: clock)
+        let s1 = try BeatScheduler(app: app, entries: [heartbeat()], store: FileBeatStateStore(path: path), clock: clock, logger: quiet)
         await drive(s1, clock, until: start.addingTimeInterval(35))
         #expect(broker.ticks.count == 3)
         // The file is complete JSON and there is no temporary left behind.
@@ -65,7 +65,7 @@ struct SchedulerTests {
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
         // A restart at the same moment (even with the clock set back) sends nothing again.
         clock.jumpWall(by: -25)
-        let s2 = try BeatScheduler(app: app, entries: [heartbeat()], store: FileBeatStateStore(path: path), clock: clock)
+        let s2 = try BeatScheduler(app: app, entries: [heartbeat()], store: FileBeatStateStore(path: path), clock: clock, logger: quiet)
         await drive(s2, clock, until: start.addingTimeInterval(45))
         #expect(broker.ticks == ["heartbeat@2026-11-28T00:00:10Z", "heartbeat@2026-11-28T00:00:20Z", "heartbeat@2026-11-28T00:00:30Z",
                                  "heartbeat@2026-11-28T00:00:40Z"])
@@ -75,7 +75,7 @@ struct SchedulerTests {
     @Test func corruptStateFileIsAClearError() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("beat-bad-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data("{\"entries\": {\"x\": {\"last_run_at\": 5}}}".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{\"entries\": {\"x\": {\"last_run_at\": 5}}}".utf8))
         let e = #expect(throws: CeleryError.self) { _ = try FileBeatStateStore(path: path).load() }
         #expect(e?.message.contains("entry 'x': 'last_run_at' is not an ISO-8601 date") == true)
     }
@@ -84,7 +84,7 @@ struct SchedulerTests {
         let (app, broker) = recordingApp()
         let clock = ManualBeatClock(start: start.addingTimeInterval(3600))
         let store = InMemoryBeatStateStore(BeatState(entries: ["heartbeat": .init(lastRun: start, runCount: 1)]))
-        let s = try BeatScheduler(app: app, entries: [heartbeat(policy)], options: BeatOptions(catchUpLimit: limit), store: store, clock: clock)
+        let s = try BeatScheduler(app: app, entries: [heartbeat(policy)], options: BeatOptions(catchUpLimit: limit), store: store, clock: clock, logger: quiet)
         _ = await s.wake()
         let last = await s.currentState.entries["heartbeat"]?.lastRun
         #expect(last == start.addingTimeInterval(3600))
@@ -108,7 +108,7 @@ struct SchedulerTests {
         }
         let last = BeatState.EntryState(lastRun: utc("2026-11-25T00:00:00Z"), runCount: 1)
         let store = InMemoryBeatStateStore(BeatState(entries: ["d-none": last, "d-once": last, "d-all": last]))
-        let s = try BeatScheduler(app: app, entries: [daily(.none), daily(.once), daily(.all)], store: store, clock: clock)
+        let s = try BeatScheduler(app: app, entries: [daily(.none), daily(.once), daily(.all)], store: store, clock: clock, logger: quiet)
         _ = await s.wake()
         #expect(broker.ticks.sorted() == [
             "d-all@2026-11-26T00:00:00Z", "d-all@2026-11-27T00:00:00Z", "d-all@2026-11-28T00:00:00Z", "d-once@2026-11-28T00:00:00Z",
@@ -123,7 +123,7 @@ struct SchedulerTests {
     @Test func wallClockJumps() async throws {
         let (app, broker) = recordingApp()
         let clock = ManualBeatClock(start: start)
-        let s = try BeatScheduler(app: app, entries: [heartbeat(.once)], clock: clock)
+        let s = try BeatScheduler(app: app, entries: [heartbeat(.once)], clock: clock, logger: quiet)
         await drive(s, clock, until: start.addingTimeInterval(30))
         #expect(broker.ticks.count == 3)
         // Backwards by 5 minutes: nothing is sent until the clock passes 00:00:30 again.
@@ -144,7 +144,8 @@ struct SchedulerTests {
     @Test func failedPublishIsRetriedNotLost() async throws {
         let (app, broker) = recordingApp()
         let clock = ManualBeatClock(start: start)
-        let s = try BeatScheduler(app: app, entries: [heartbeat()], clock: clock)
+        let s = try BeatScheduler(app: app, entries: [heartbeat()], clock: clock, logger: quiet)
+        _ = await s.wake()
         broker.setFailing(true)
         clock.advance(by: .seconds(10))
         let pause = await s.wake()
@@ -160,13 +161,13 @@ struct SchedulerTests {
         let (app, broker) = recordingApp()
         let clock = ManualBeatClock(start: start)
         let e = BeatEntry(name: "launch", task: "t", schedule: .at(start.addingTimeInterval(90)))
-        let s = try BeatScheduler(app: app, entries: [e], clock: clock)
+        let s = try BeatScheduler(app: app, entries: [e], clock: clock, logger: quiet)
         await drive(s, clock, until: start.addingTimeInterval(86400))
         #expect(broker.ticks == ["launch@2026-11-28T00:01:30Z"])
     }
 
     @Test func duplicateEntryNamesRejected() {
         let (app, _) = recordingApp()
-        #expect(throws: CeleryError.self) { _ = try BeatScheduler(app: app, entries: [heartbeat(), heartbeat()]) }
+        #expect(throws: CeleryError.self) { _ = try BeatScheduler(app: app, entries: [heartbeat(), heartbeat()], logger: quiet) }
     }
 }

@@ -1,5 +1,6 @@
 import Celery
 import Foundation
+import Logging
 import Synchronization
 
 /// A UTC instant from ISO text (test helper; crashes the test on a typo).
@@ -82,3 +83,6 @@ final class KillableLease: BeatLease {
 
 /// Whether tests that need a server must fail instead of returning early.
 var inCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+
+/// A logger that drops everything (tests send thousands of ticks).
+let quiet = Logger(label: "beat-test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -44,7 +44,7 @@ public actor BeatScheduler {
     /// After a takeover: only ticks at or after this are sent.
     var baseline: Date?
     /// Counters.
-    public private(set) var stats = BeatStats()
+    public internal(set) var stats = BeatStats()
 
     /// Creates a scheduler; loads the state and checks that entry names are unique.
     public init(
