@@ -9,11 +9,17 @@ public struct RESPCommand: Sendable {
     public var expectation: RESPReplyRouter.Expectation
     /// Completed with the reply (an `.error` reply succeeds the promise; callers convert it).
     public var promise: EventLoopPromise<RESPValue>
+    /// When the reply is overdue; then the connection is closed with ``RESPError`` (`timeout`).
+    public var deadline: NIODeadline?
 
     /// Creates a command.
-    public init(_ value: RESPValue, expectation: RESPReplyRouter.Expectation = .reply, promise: EventLoopPromise<RESPValue>) {
+    public init(
+        _ value: RESPValue, expectation: RESPReplyRouter.Expectation = .reply, deadline: NIODeadline? = nil,
+        promise: EventLoopPromise<RESPValue>
+    ) {
         self.value = value
         self.expectation = expectation
+        self.deadline = deadline
         self.promise = promise
     }
 }
@@ -30,7 +36,8 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
     public typealias OutboundOut = RESPValue
 
     private var router = RESPReplyRouter()
-    private var promises: Deque<EventLoopPromise<RESPValue>> = []
+    private var promises: Deque<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline?, verb: String)> = []
+    private var timerArmed = false
     private let pushes: AsyncStream<RedisPubSubMessage>.Continuation?
     private let peer: String
     private var failure: (any Error)?
@@ -50,19 +57,36 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
             return
         }
         router.sent(command.expectation)
-        promises.append(command.promise)
+        let verb = command.value.array?.first?.string ?? "?"
+        promises.append((command.promise, command.deadline, verb))
+        if let d = command.deadline, !timerArmed { arm(context: context, at: d) }
         context.write(wrapOutboundOut(command.value), promise: promise)
+    }
+
+    /// One timer per connection (not per command): when it fires, an overdue command closes
+    /// the connection; otherwise it is re-armed for the earliest remaining deadline.
+    private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timerArmed = true
+        context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timerArmed = false
+            let now = NIODeadline.now()
+            if let overdue = self.promises.first(where: { ($0.deadline ?? .distantFuture) <= now }) {
+                self.fail(context: context, RESPError(.timeout, "no reply to \(overdue.verb) from \(self.peer) in time; connection closed"))
+            } else if let next = self.promises.compactMap(\.deadline).min() {
+                self.arm(context: context, at: next)
+            }
+        }
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch router.received(unwrapInboundIn(data)) {
         case .complete(let v):
-            promises.removeFirst().succeed(v)
+            promises.removeFirst().promise.succeed(v)
         case .push(let m):
             pushes?.yield(m)
         case .pushAndComplete(let m, let v):
             pushes?.yield(m)
-            promises.removeFirst().succeed(v)
+            promises.removeFirst().promise.succeed(v)
         case .unexpected(let v):
             fail(context: context, RESPError(.protocolViolation, "unexpected reply from \(peer) with no command in flight: \(v)"))
         }
@@ -85,7 +109,7 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: any Error) {
         if failure == nil { failure = error }
-        while let p = promises.popFirst() { p.fail(error) }
+        while let p = promises.popFirst() { p.promise.fail(error) }
     }
 }
 

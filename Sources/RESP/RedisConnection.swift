@@ -151,15 +151,9 @@ public final class RedisConnection: Sendable {
     ) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let limit = timeout ?? configuration.commandTimeout
-        let channel = self.channel
-        let verb = command.first?.string ?? "?"
         let peer = configuration.peer
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
-            channel.pipeline.fireErrorCaught(
-                RESPError(.timeout, "no reply to \(verb) from \(peer) within \(limit); connection closed"))
-        }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
-        let cmd = RESPCommand(.array(command), expectation: expectation, promise: promise)
+        let cmd = RESPCommand(
+            .array(command), expectation: expectation, deadline: .now() + .nanoseconds(limit.nanoseconds), promise: promise)
         if flush {
             channel.writeAndFlush(cmd, promise: nil)
         } else {
