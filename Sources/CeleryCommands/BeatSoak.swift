@@ -18,7 +18,7 @@ public enum BeatSoak {
 
     /// Runs the soak and prints a report; returns (start KiB, end KiB).
     @discardableResult
-    public static func run(ticks: Int, report: (String) -> Void = { print($0); fflush(stdout) }) async throws -> (Int, Int) {
+    public static func run(ticks: Int, report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) async throws -> (Int, Int) {
         let broker = CountingBroker()
         let app = Celery(name: "soak", broker: broker, logger: Logger(label: "soak", factory: { _ in SwiftLogNoOpLogHandler() }))
         let clock = ManualBeatClock(start: Date(timeIntervalSince1970: 1_798_761_600))  // 2027-01-01T00:00:00Z
