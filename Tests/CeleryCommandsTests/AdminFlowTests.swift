@@ -123,3 +123,30 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
     }
     return try await condition()
 }
+
+@Suite struct BenchCommandTests {
+    @Test func benchCountsEveryTaskThroughEvents() async throws {
+        let recorder = BenchRecorder(expected: 3)
+        for id in ["a", "b", "c"] { recorder.sent(id) }
+        let name = "bench-\(UUID().uuidString.prefix(8))"
+        let broker = InMemoryBroker.named(name)
+        let sub = try await broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions())
+        let collector = Task { await recorder.collect(from: sub) }
+        let events = EventDispatcher(broker: broker, hostname: "w@t", logger: .init(label: "t"))
+        for id in ["a", "b", "c"] {
+            await events.send("task-started", ["uuid": .string(id)])
+            await events.send("task-succeeded", ["uuid": .string(id), "runtime": 0.001])
+        }
+        #expect(await recorder.waitDone(timeout: 5))
+        let report = recorder.report(start: Date().addingTimeInterval(-1), enqueueSeconds: 0.5, finished: true)
+        #expect(report["completed"] == 3)
+        #expect(report["send_to_result_p50_ms"]?.doubleValue != nil)
+        collector.cancel()
+        await sub.cancel()
+    }
+
+    @Test func benchRunsInProcessOnMemory() async throws {
+        var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "200", "--concurrency", "2", "--json", "--timeout", "60"])
+        try await cmd.run()  // exits non-zero (throws) unless every task finished
+    }
+}
