@@ -18,7 +18,7 @@ public enum MongoBackend {
 
     /// Whether this libmongoc parses `mongodb+srv://` URLs (it resolves them at connect time).
     static let supportsSRV: Bool = {
-        mongoc_init()
+        _ = MongoLogBridge.install
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error("mongodb+srv://cluster.example.com/", &error) else { return false }
         mongoc_uri_destroy(uri)

@@ -12,7 +12,7 @@ extension MongoResultBackend {
             var metas: [TaskMeta] = []
             var skipped: [String] = []
             while let d = try cursor.next() {
-                do { metas.append(try codec.meta(from: d, id: d[field: "_id"]?.json.description ?? "?")) } catch {
+                do { metas.append(try codec.meta(from: d, id: d[field: "_id"]?.json.stringValue ?? "?")) } catch {
                     skipped.append("\(error)")
                 }
             }

@@ -65,7 +65,7 @@ struct MongoTaskDocument {
     /// Reads a task document. A missing or non-string `status` is a ``CeleryError``
     /// (`decoding`); every other field is optional and an odd type reads as absent.
     func meta(from d: [BSONField], id fallbackId: String) throws -> TaskMeta {
-        let id = d[field: "_id"].map { $0.stringValue ?? $0.json.description } ?? fallbackId
+        let id = d[field: "_id"].map { $0.json.stringValue ?? $0.json.description } ?? fallbackId
         guard let status = d[field: "status"]?.stringValue else {
             throw CeleryError(.decoding, "celery_taskmeta document \(id) has no string 'status'")
         }

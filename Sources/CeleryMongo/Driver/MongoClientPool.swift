@@ -19,12 +19,10 @@ final class MongoClientPool: @unchecked Sendable {
     /// The masked URL, for error messages and logs.
     let maskedURL: String
 
-    private static let initialize: Void = { mongoc_init() }()
-
     /// Parses the URL with libmongoc (unchanged) and creates a pool of at most `maxSize`
     /// clients (unless the URL sets `maxPoolSize`). Throws ``CeleryError`` (`badURL`) with the masked URL when libmongoc refuses it.
     init(url: String, maxSize: Int, defaultServerSelectionTimeout: Duration) throws {
-        _ = Self.initialize
+        _ = MongoLogBridge.install
         maskedURL = ConnectionURL.mask(url)
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
