@@ -90,7 +90,7 @@ extension Duration {
     }
 
     /// Seconds as a double.
-    var seconds: Double {
+    var inSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

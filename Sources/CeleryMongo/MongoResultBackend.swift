@@ -156,7 +156,7 @@ public final class MongoResultBackend: ResultBackend {
     /// (`date_done` null) are kept.
     @discardableResult
     public func cleanup(olderThan age: Duration) async throws -> Int {
-        let cutoff = Date().addingTimeInterval(-age.seconds)
+        let cutoff = Date().addingTimeInterval(-age.inSeconds)
         let names = [options.taskCollection, options.groupCollection]
         return try await executor.run { client in
             let filter = [BSONField("date_done", .document([BSONField("$lt", .date(cutoff))]))]

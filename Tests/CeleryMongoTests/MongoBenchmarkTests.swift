@@ -11,7 +11,7 @@ import Testing
         guard let n = ProcessInfo.processInfo.environment["CELERY_MONGO_BENCH"].flatMap(Int.init), n > 0 else { return }
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url, connections: 4)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         try await b.store(TaskMeta(taskId: MongoTestServer.newId(), status: .success, result: 0))  // connect + indexes
         let clock = ContinuousClock()
 
@@ -20,7 +20,7 @@ import Testing
         for i in 0..<n {
             try await b.store(TaskMeta(taskId: MongoTestServer.newId(), status: .success, result: .int(Int64(i))))
         }
-        let sequential = Double(n) / start.duration(to: clock.now).seconds
+        let sequential = Double(n) / start.duration(to: clock.now).inSeconds
 
         // The same number of writes from 4 concurrent callers (one per pooled connection).
         start = clock.now
@@ -34,7 +34,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let concurrent = Double(n) / start.duration(to: clock.now).seconds
+        let concurrent = Double(n) / start.duration(to: clock.now).inSeconds
 
         // waitForReady latency: a waiter polls while a writer stores SUCCESS after 50–300 ms;
         // latency = waiter's return − the moment the write was acknowledged.
@@ -51,7 +51,7 @@ import Testing
             _ = try await b.waitForReady(id, timeout: .seconds(10))
             let returned = clock.now
             let stored = try await writer.value
-            latencies.append(max(0, stored.duration(to: returned).seconds))
+            latencies.append(max(0, stored.duration(to: returned).inSeconds))
         }
         latencies.sort()
         let report: JSONValue = [

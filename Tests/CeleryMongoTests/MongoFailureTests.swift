@@ -51,7 +51,7 @@ import Testing
     @Test func resultsOver16MBAreTooLarge() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         let big = JSONValue.string(String(repeating: "x", count: 17 * 1024 * 1024))
         do {
@@ -70,7 +70,7 @@ import Testing
     @Test func oddDocumentsDoNotCrash() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         try await MongoTestServer.putRaw(b, [BSONField("_id", .string("nostatus")), BSONField("result", .string("1"))])
         try await MongoTestServer.putRaw(b, [BSONField("_id", .string("intstatus")), BSONField("status", .int32(3))])
         try await MongoTestServer.putRaw(b, [BSONField("_id", .string("minimal")), BSONField("status", .string("SUCCESS"))])

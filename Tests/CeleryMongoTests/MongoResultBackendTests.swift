@@ -9,7 +9,7 @@ import Testing
     @Test func storesAndReadsCeleryDocuments() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         #expect(try await b.meta(for: id) == nil)
         #expect(try await b.store(TaskMeta(taskId: id, status: .success, result: 7, dateStarted: Date(), runtime: 0.5)))
@@ -27,7 +27,7 @@ import Testing
     @Test func bsonEncodingStoresNativeResult() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url, encoding: .bson)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         var deep: JSONValue = ["leaf": "ü🎉"]
         for _ in 0..<60 { deep = ["d": deep, "l": [1, 2.5, nil, true]] }
@@ -42,7 +42,7 @@ import Testing
     @Test func unicodeAndDeepValuesRoundTripAsJSONText() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         var deep: JSONValue = "\u{1F600} \u{0} \"quoted\" \\ ü"
         for i in 0..<120 { deep = i % 2 == 0 ? [deep] : ["k\(i)": deep] }
         let id = MongoTestServer.newId()
@@ -53,7 +53,7 @@ import Testing
     @Test func progressIsVisibleWhileRunning() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         try await b.store(TaskMeta(taskId: id, status: .started, dateStarted: Date()))
         for step in 1...3 {
@@ -68,7 +68,7 @@ import Testing
     @Test func terminalStateWinsOverStaleWrites() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         #expect(try await b.store(TaskMeta(taskId: id, status: .started)))
         #expect(try await b.store(TaskMeta(taskId: id, status: .success, result: 1)))
@@ -84,7 +84,7 @@ import Testing
     @Test func manyConcurrentWritersLeaveOneDocumentWithTheTerminalState() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url, connections: 8)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         for round in 0..<5 {
             let id = MongoTestServer.newId()
             let writes = try await withThrowingTaskGroup(of: (TaskState, Bool).self) { group in
@@ -108,7 +108,7 @@ import Testing
     @Test func groupsRoundTrip() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let gid = MongoTestServer.newId()
         #expect(try await b.group(id: gid) == nil)
         try await b.storeGroup(id: gid, taskIds: ["a", "b", "c"])
@@ -125,7 +125,7 @@ import Testing
     @Test func waitForReadyPollsUntilDone() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let id = MongoTestServer.newId()
         let none = try await b.waitForReady(id, timeout: .milliseconds(100))
         #expect(none == nil)
@@ -147,7 +147,7 @@ import Testing
     @Test func ttlIndexAndCleanup() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url, expiry: .seconds(3600))
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let old = MongoTestServer.newId()
         let fresh = MongoTestServer.newId()
         let running = MongoTestServer.newId()
@@ -175,7 +175,7 @@ import Testing
     @Test func queriesByStateNameWindowAndRuntime() async throws {
         guard let url = MongoTestServer.url() else { return }
         let b = try MongoTestServer.backend(url)
-        defer { Task { try? await b.close() } }
+        defer { MongoTestServer.dispose(b) }
         let now = Date()
         for i in 0..<10 {
             let state: TaskState = i < 6 ? .success : (i < 9 ? .failure : .started)

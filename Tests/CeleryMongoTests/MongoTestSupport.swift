@@ -32,6 +32,18 @@ enum MongoTestServer {
                 taskCollection: "t_\(suffix)", groupCollection: "g_\(suffix)"))
     }
 
+    /// Drops the backend's private collections and closes it (in the background: called from
+    /// `defer`).
+    static func dispose(_ backend: MongoResultBackend) {
+        let names = [backend.options.taskCollection, backend.options.groupCollection]
+        Task {
+            _ = try? await backend.executor.run { client in
+                for n in names { _ = try? client.command([BSONField("drop", .string(n))]) }
+            }
+            try? await backend.close()
+        }
+    }
+
     /// The raw stored document, read with our driver layer.
     static func rawDocument(_ backend: MongoResultBackend, _ id: String, group: Bool = false) async throws -> [BSONField]? {
         let name = group ? backend.options.groupCollection : backend.options.taskCollection
@@ -67,10 +79,22 @@ enum PythonCelery {
         return root.appendingPathComponent("scripts/interop/celery_mongo.py").path
     }
 
-    static func run(_ url: String, _ backend: MongoResultBackend, _ args: [String]) throws -> JSONValue {
+    /// Runs the script on a Dispatch thread (it blocks for seconds; the cooperative pool must
+    /// stay free for the other tests running in parallel).
+    static func run(_ url: String, _ backend: MongoResultBackend, _ args: [String]) async throws -> JSONValue {
+        let tasks = backend.options.taskCollection
+        let groups = backend.options.groupCollection
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(url, tasks, groups, args) })
+            }
+        }
+    }
+
+    static func runBlocking(_ url: String, _ tasks: String, _ groups: String, _ args: [String]) throws -> JSONValue {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [script, url, backend.options.taskCollection, backend.options.groupCollection] + args
+        p.arguments = [script, url, tasks, groups] + args
         let out = Pipe()
         let err = Pipe()
         p.standardOutput = out

@@ -7,7 +7,7 @@
 #   mongo_stop    # stops the server started by mongo_start
 #
 # Settings: CELERY_VENV (default $PWD/.venv), MONGO_PORT (default 27117),
-# MONGO_DB (default celery_test), MONGO_STATE_DIR (default /tmp/swift-celery-mongo-$MONGO_PORT).
+# MONGO_DB (default celery_test), MONGO_STATE_DIR (default ${RUN_DIR:-/tmp}/swift-celery-mongo-$MONGO_PORT).
 
 mongo_deps() {
     local missing=()
@@ -25,7 +25,11 @@ mongo_deps() {
 _mongo_venv() {
     local venv="${CELERY_VENV:-$PWD/.venv}"
     if [ ! -x "$venv/bin/python" ]; then
-        python3 -m venv "$venv" || { echo "mongo_start: cannot create venv $venv" >&2; return 1; }
+        python3 -m venv "$venv" 2>/dev/null || {
+            local sudo=""
+            [ "$(id -u)" -ne 0 ] && sudo="sudo"
+            $sudo apt-get install -y -qq python3-venv && python3 -m venv "$venv"
+        } || { echo "mongo_start: cannot create venv $venv" >&2; return 1; }
     fi
     if ! "$venv/bin/python" -c 'import nx_27017, celery, pymongo, redis' >/dev/null 2>&1; then
         "$venv/bin/pip" install -q nx-27017 celery redis pymongo || return 1
@@ -37,7 +41,7 @@ mongo_start() {
     _mongo_venv || return 1
     local port="${MONGO_PORT:-27117}"
     local db="${MONGO_DB:-celery_test}"
-    local dir="${MONGO_STATE_DIR:-/tmp/swift-celery-mongo-$port}"
+    local dir="${MONGO_STATE_DIR:-${RUN_DIR:-/tmp}/swift-celery-mongo-$port}"
     mkdir -p "$dir"
     if [ -f "$dir/server.pid" ] && kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
         echo "mongo_start: nx-27017 already running on 127.0.0.1:$port (pid $(cat "$dir/server.pid"))" >&2
@@ -68,7 +72,7 @@ PY
 
 mongo_stop() {
     local port="${MONGO_PORT:-27117}"
-    local dir="${MONGO_STATE_DIR:-/tmp/swift-celery-mongo-$port}"
+    local dir="${MONGO_STATE_DIR:-${RUN_DIR:-/tmp}/swift-celery-mongo-$port}"
     if [ -f "$dir/server.pid" ]; then
         local pid
         pid="$(cat "$dir/server.pid")"
