@@ -59,6 +59,9 @@ public final class MongoResultBackend: ResultBackend {
         return [BSONField("writeConcern", .document(wc.fields(timeout: options.writeConcernTimeout)))]
     }
 
+    /// Upserts the task document (see the type's description); returns `false` when the
+    /// stored state is ready and `meta`'s is not (the write is dropped). Throws
+    /// ``CeleryError`` `tooLarge` over 16 MiB, `connection` when no server is reachable.
     @discardableResult
     public func store(_ meta: TaskMeta) async throws -> Bool {
         try await prepareIfNeeded()
@@ -91,6 +94,8 @@ public final class MongoResultBackend: ResultBackend {
         }
     }
 
+    /// Reads a task document (one `find`); `nil` means PENDING. A document without a string
+    /// `status` is a ``CeleryError`` (`decoding`).
     public func meta(for taskId: String) async throws -> TaskMeta? {
         let collection = options.taskCollection
         let codec = self.codec
@@ -100,6 +105,7 @@ public final class MongoResultBackend: ResultBackend {
         }
     }
 
+    /// Deletes a task document.
     public func forget(_ taskId: String) async throws {
         let collection = options.taskCollection
         let writeOptions = self.writeOptions
@@ -108,6 +114,7 @@ public final class MongoResultBackend: ResultBackend {
         }
     }
 
+    /// Upserts the `celery_groupmeta` document: the encoded list of member task ids.
     public func storeGroup(id: String, taskIds: [String]) async throws {
         try await prepareIfNeeded()
         let fields = try codec.groupDocument(id: id, taskIds: taskIds)
@@ -128,6 +135,7 @@ public final class MongoResultBackend: ResultBackend {
         }
     }
 
+    /// Reads a group's member ids; `nil` when unknown.
     public func group(id: String) async throws -> [String]? {
         let collection = options.groupCollection
         let codec = self.codec
