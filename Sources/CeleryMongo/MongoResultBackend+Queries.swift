@@ -2,13 +2,13 @@ import Celery
 import Foundation
 
 extension MongoResultBackend {
-    /// Tasks matching `query` (one `find`). Documents that cannot be read as a task meta
+    /// Tasks matching `query` (one aggregation). Documents that cannot be read as a task meta
     /// (no string `status`, pickled results) are skipped and logged.
     public func tasks(_ query: MongoTaskQuery) async throws -> [TaskMeta] {
         let collection = options.taskCollection
         let codec = self.codec
         let (metas, skipped) = try await executor.run { client -> ([TaskMeta], [String]) in
-            let cursor = try client.collection(collection).find(query.filter, options: query.findOptions)
+            let cursor = try client.collection(collection).aggregate(query.pipeline)
             var metas: [TaskMeta] = []
             var skipped: [String] = []
             while let d = try cursor.next() {
@@ -61,5 +61,20 @@ extension MongoResultBackend {
             out[TaskState(s), default: 0] += Int(n)
         }
         return out
+    }
+}
+
+extension MongoResultBackend: ResultQuerying {
+    /// The core's query: state, name, and a window on `date_done` (or `date_started` for
+    /// unfinished tasks), newest first.
+    public func tasks(matching query: ResultQuery) async throws -> [TaskMeta] {
+        try await tasks(MongoTaskQuery(
+            states: query.state.map { [$0] }, name: query.name, doneAfter: query.since, doneBefore: query.until,
+            unfinishedByStartTime: true, order: .newestFirst, limit: query.limit))
+    }
+
+    /// The tasks with the longest recorded `runtime`, slowest first.
+    public func slowest(limit: Int) async throws -> [TaskMeta] {
+        try await slowestTasks(limit: limit)
     }
 }

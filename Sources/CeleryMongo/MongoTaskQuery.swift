@@ -6,9 +6,9 @@ import Foundation
 public struct MongoTaskQuery: Sendable, Hashable {
     /// Result order.
     public enum Order: Sendable, Hashable {
-        /// Most recently finished first (`date_done` descending). The default.
+        /// Most recent first by `date_done`, or `date_started` for unfinished tasks. The default.
         case newestFirst
-        /// Oldest finished first.
+        /// Oldest first (same times).
         case oldestFirst
         /// Longest `runtime` first; only tasks with a recorded runtime match.
         case slowestFirst
@@ -22,6 +22,10 @@ public struct MongoTaskQuery: Sendable, Hashable {
     public var doneAfter: Date?
     /// Only tasks finished before this time. Default `nil`.
     public var doneBefore: Date?
+    /// When `true`, unfinished tasks (`date_done` null) match the time window by their
+    /// `date_started` (the core's ``ResultQuery`` semantics). Default `false`: only finished
+    /// tasks match a window.
+    public var unfinishedByStartTime: Bool
     /// Order of the results. Default ``Order/newestFirst``.
     public var order: Order
     /// At most this many results (1…10 000). Default 100.
@@ -30,8 +34,9 @@ public struct MongoTaskQuery: Sendable, Hashable {
     /// Creates a query; every parameter has the default described on its property.
     public init(
         states: [TaskState]? = nil, name: String? = nil, doneAfter: Date? = nil, doneBefore: Date? = nil,
-        order: Order = .newestFirst, limit: Int = 100
+        unfinishedByStartTime: Bool = false, order: Order = .newestFirst, limit: Int = 100
     ) {
+        self.unfinishedByStartTime = unfinishedByStartTime
         self.states = states
         self.name = name
         self.doneAfter = doneAfter
@@ -47,27 +52,47 @@ public struct MongoTaskQuery: Sendable, Hashable {
             f.append(BSONField("status", .document([BSONField("$in", .array(states.map { .string($0.rawValue) }))])))
         }
         if let name { f.append(BSONField("name", .string(name))) }
-        var window: [BSONField] = []
-        if let doneAfter { window.append(BSONField("$gte", .date(doneAfter))) }
-        if let doneBefore { window.append(BSONField("$lt", .date(doneBefore))) }
-        if !window.isEmpty { f.append(BSONField("date_done", .document(window))) }
+        // The window as one condition per bound under $and: the same as {$gte, $lt} in one
+        // document, which nx-27017's aggregation $match gets wrong (see Docs/mongodb.md).
+        func window(_ field: String) -> [BSONValue] {
+            var bounds: [BSONValue] = []
+            if let doneAfter { bounds.append(.document([BSONField(field, .document([BSONField("$gte", .date(doneAfter))]))])) }
+            if let doneBefore { bounds.append(.document([BSONField(field, .document([BSONField("$lt", .date(doneBefore))]))])) }
+            return bounds
+        }
+        if doneAfter != nil || doneBefore != nil {
+            if unfinishedByStartTime {
+                f.append(BSONField("$or", .array([
+                    .document([BSONField("$and", .array(window("date_done")))]),
+                    .document([BSONField("date_done", .null), BSONField("$and", .array(window("date_started")))]),
+                ])))
+            } else {
+                f.append(BSONField("$and", .array(window("date_done"))))
+            }
+        }
         if order == .slowestFirst {
             f.append(BSONField("runtime", .document([BSONField("$type", .string("number"))])))
         }
         return f
     }
 
-    /// The find options (sort and limit).
-    var findOptions: [BSONField] {
-        let sort: BSONField
+    /// The aggregation pipeline: match, sort (by `runtime`, or by `date_done` falling back
+    /// to `date_started` through a temporary field), limit.
+    var pipeline: [BSONValue] {
+        let limitStage: BSONValue = .document([BSONField("$limit", .int64(Int64(min(max(limit, 1), 10_000))))])
+        var stages: [BSONValue] = [.document([BSONField("$match", .document(filter))])]
         switch order {
-        case .newestFirst: sort = BSONField("date_done", .int32(-1))
-        case .oldestFirst: sort = BSONField("date_done", .int32(1))
-        case .slowestFirst: sort = BSONField("runtime", .int32(-1))
+        case .slowestFirst:
+            stages.append(.document([BSONField("$sort", .document([BSONField("runtime", .int32(-1)), BSONField("_id", .int32(1))]))]))
+            stages.append(limitStage)
+        case .newestFirst, .oldestFirst:
+            let time: BSONValue = .document([BSONField("$ifNull", .array([.string("$date_done"), .string("$date_started")]))])
+            stages.append(.document([BSONField("$addFields", .document([BSONField("_celery_t", time)]))]))
+            let direction: Int32 = order == .newestFirst ? -1 : 1
+            stages.append(.document([BSONField("$sort", .document([BSONField("_celery_t", .int32(direction)), BSONField("_id", .int32(1))]))]))
+            stages.append(limitStage)
+            stages.append(.document([BSONField("$project", .document([BSONField("_celery_t", .int32(0))]))]))
         }
-        return [
-            BSONField("sort", .document([sort, BSONField("_id", .int32(1))])),
-            BSONField("limit", .int64(Int64(min(max(limit, 1), 10_000)))),
-        ]
+        return stages
     }
 }

@@ -192,6 +192,12 @@ import Testing
         #expect(try await b.slowestTasks(limit: 3).map(\.taskId) == ["q9", "q8", "q7"])
         let oldest = try await b.tasks(MongoTaskQuery(states: [.success, .failure], order: .oldestFirst, limit: 2))
         #expect(oldest.map(\.taskId) == ["q8", "q7"])
+        // The core's ResultQuery: unfinished tasks match the window by date_started.
+        try await b.store(TaskMeta(taskId: "r1", status: .started, dateStarted: now.addingTimeInterval(-90)))
+        let core = try await b.tasks(matching: ResultQuery(since: now.addingTimeInterval(-150), until: now.addingTimeInterval(-30)))
+        #expect(core.map(\.taskId) == ["q1", "r1", "q2"])
+        #expect(try await b.tasks(matching: ResultQuery(state: .started)).map(\.taskId) == ["r1", "q9"])
+        #expect(try await b.slowest(limit: 1).map(\.taskId) == ["q9"])
     }
 
     @Test func writeConcernsFromURLAndOptions() async throws {
