@@ -76,10 +76,10 @@ mongo_stop() {
     if [ -f "$dir/server.pid" ]; then
         local pid
         pid="$(cat "$dir/server.pid")"
-        kill "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || true
         local i
         for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null
+        kill -9 "$pid" 2>/dev/null || true
         rm -f "$dir/server.pid"
     fi
     unset CELERY_TEST_MONGO_URL
