@@ -50,44 +50,44 @@ import Testing
 
     @Test func resultsOver16MBAreTooLarge() async throws {
         guard let url = MongoTestServer.url() else { return }
-        let b = try MongoTestServer.backend(url)
-        defer { MongoTestServer.dispose(b) }
-        let id = MongoTestServer.newId()
-        let big = JSONValue.string(String(repeating: "x", count: 17 * 1024 * 1024))
-        do {
-            try await b.store(TaskMeta(taskId: id, status: .success, result: big))
-            Issue.record("stored a 17 MB result")
-        } catch let e as CeleryError {
-            #expect(e.kind == .tooLarge)
-            #expect(e.message.contains(id))
+        try await MongoTestServer.withBackend(url) { (b: MongoResultBackend) async throws -> Void in
+            let id = MongoTestServer.newId()
+            let big = JSONValue.string(String(repeating: "x", count: 17 * 1024 * 1024))
+            do {
+                try await b.store(TaskMeta(taskId: id, status: .success, result: big))
+                Issue.record("stored a 17 MB result")
+            } catch let e as CeleryError {
+                #expect(e.kind == .tooLarge)
+                #expect(e.message.contains(id))
+            }
+            // The worker can then store a FAILURE instead.
+            let err = TaskError(type: "ResultTooLarge", message: "result over 16 MiB", module: "swift")
+            #expect(try await b.store(TaskMeta(taskId: id, status: .failure, result: err.exceptionInfo)))
+            #expect(try await b.meta(for: id)?.error?.type == "ResultTooLarge")
         }
-        // The worker can then store a FAILURE instead.
-        let err = TaskError(type: "ResultTooLarge", message: "result over 16 MiB", module: "swift")
-        #expect(try await b.store(TaskMeta(taskId: id, status: .failure, result: err.exceptionInfo)))
-        #expect(try await b.meta(for: id)?.error?.type == "ResultTooLarge")
     }
 
     @Test func oddDocumentsDoNotCrash() async throws {
         guard let url = MongoTestServer.url() else { return }
-        let b = try MongoTestServer.backend(url)
-        defer { MongoTestServer.dispose(b) }
-        try await MongoTestServer.putRaw(b, [BSONField("_id", .string("nostatus")), BSONField("result", .string("1"))])
-        try await MongoTestServer.putRaw(b, [BSONField("_id", .string("intstatus")), BSONField("status", .int32(3))])
-        try await MongoTestServer.putRaw(b, [BSONField("_id", .string("minimal")), BSONField("status", .string("SUCCESS"))])
-        try await MongoTestServer.putRaw(b, [
-            BSONField("_id", .string("weird")), BSONField("status", .string("CUSTOM")), BSONField("result", .document([BSONField("a", .unsupported("regex"))])),
-            BSONField("children", .string("?")), BSONField("date_done", .int64(5)), BSONField("runtime", .bool(true)),
-        ])
-        await #expect(throws: CeleryError.self) { try await b.meta(for: "nostatus") }
-        await #expect(throws: CeleryError.self) { try await b.meta(for: "intstatus") }
-        let minimal = try #require(try await b.meta(for: "minimal"))
-        #expect(minimal.status == .success && minimal.result == nil && minimal.children == [])
-        let weird = try #require(try await b.meta(for: "weird"))
-        #expect(weird.status == "CUSTOM" && weird.result == ["a": "<regex>"] && weird.runtime == nil)
-        // Queries skip what they cannot read and count what has a string status.
-        #expect(Set(try await b.tasks(MongoTaskQuery()).map(\.taskId)) == ["minimal", "weird"])
-        #expect(try await b.countsByState() == [.success: 1, "CUSTOM": 1])
-        // Writing over an odd document works.
-        #expect(try await b.store(TaskMeta(taskId: "nostatus", status: .started)))
+        try await MongoTestServer.withBackend(url) { (b: MongoResultBackend) async throws -> Void in
+            try await MongoTestServer.putRaw(b, [BSONField("_id", .string("nostatus")), BSONField("result", .string("1"))])
+            try await MongoTestServer.putRaw(b, [BSONField("_id", .string("intstatus")), BSONField("status", .int32(3))])
+            try await MongoTestServer.putRaw(b, [BSONField("_id", .string("minimal")), BSONField("status", .string("SUCCESS"))])
+            try await MongoTestServer.putRaw(b, [
+                BSONField("_id", .string("weird")), BSONField("status", .string("CUSTOM")), BSONField("result", .document([BSONField("a", .unsupported("regex"))])),
+                BSONField("children", .string("?")), BSONField("date_done", .int64(5)), BSONField("runtime", .bool(true)),
+            ])
+            await #expect(throws: CeleryError.self) { try await b.meta(for: "nostatus") }
+            await #expect(throws: CeleryError.self) { try await b.meta(for: "intstatus") }
+            let minimal = try #require(try await b.meta(for: "minimal"))
+            #expect(minimal.status == .success && minimal.result == nil && minimal.children == [])
+            let weird = try #require(try await b.meta(for: "weird"))
+            #expect(weird.status == "CUSTOM" && weird.result == ["a": "<regex>"] && weird.runtime == nil)
+            // Queries skip what they cannot read and count what has a string status.
+            #expect(Set(try await b.tasks(MongoTaskQuery()).map(\.taskId)) == ["minimal", "weird"])
+            #expect(try await b.countsByState() == [.success: 1, "CUSTOM": 1])
+            // Writing over an odd document works.
+            #expect(try await b.store(TaskMeta(taskId: "nostatus", status: .started)))
+        }
     }
 }

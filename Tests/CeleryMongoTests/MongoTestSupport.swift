@@ -32,16 +32,22 @@ enum MongoTestServer {
                 taskCollection: "t_\(suffix)", groupCollection: "g_\(suffix)"))
     }
 
-    /// Drops the backend's private collections and closes it (in the background: called from
-    /// `defer`).
-    static func dispose(_ backend: MongoResultBackend) {
-        let names = [backend.options.taskCollection, backend.options.groupCollection]
-        Task {
-            _ = try? await backend.executor.run { client in
-                for n in names { _ = try? client.command([BSONField("drop", .string(n))]) }
-            }
-            try? await backend.close()
+    /// Runs `body` with a fresh backend on private collections, then drops them and closes
+    /// the backend, also when `body` throws.
+    static func withBackend(
+        _ url: String, encoding: MongoResultEncoding = .json, writeConcern: MongoWriteConcern? = nil,
+        expiry: Duration? = .seconds(86_400), connections: Int = 4,
+        _ body: (MongoResultBackend) async throws -> Void
+    ) async throws {
+        let b = try backend(url, encoding: encoding, writeConcern: writeConcern, expiry: expiry, connections: connections)
+        var failure: (any Error)?
+        do { try await body(b) } catch { failure = error }
+        let names = [b.options.taskCollection, b.options.groupCollection]
+        _ = try? await b.executor.run { client in
+            for n in names { _ = try? client.command([BSONField("drop", .string(n))]) }
         }
+        try? await b.close()
+        if let failure { throw failure }
     }
 
     /// The raw stored document, read with our driver layer.
