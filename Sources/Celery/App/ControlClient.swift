@@ -32,7 +32,7 @@ public struct ControlClient: Sendable {
         while ContinuousClock.now < deadline {
             if let limit, replies.count >= limit { break }
             let remaining = ContinuousClock.now.duration(to: deadline)
-            guard let d = try await Self.next(consumer, within: remaining) else { break }
+            guard let d = try await consumer.next(within: remaining) else { break }
             try? await d.ack()
             if let t = d.message.headers["ticket"]?.stringValue, t != ticket { continue }
             if case .object(let o)? = try? JSONCoding.parse(d.message.body) {
@@ -57,15 +57,5 @@ public struct ControlClient: Sendable {
             body: try JSONCoding.encode(JSONValue.object(body)),
             headers: ["clock": 1, "expires": .double(Date().timeIntervalSince1970 + expiresIn.seconds)], deliveryMode: 1)
         _ = try await app.broker.publish(msg, to: .broadcast(ControlMessage.exchange))
-    }
-
-    static func next(_ c: any MessageConsumer, within timeout: Duration) async throws -> Delivery? {
-        let pending = Task { try await c.next() }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { pending.cancel() }
-        }
-        defer { timer.cancel() }
-        do { return try await pending.value } catch is CancellationError { return nil }
     }
 }

@@ -30,7 +30,7 @@ final class DemoConsumer: Sendable {
     func run(idle: Duration, limit: Int? = nil, holdAfterLimit: Int = 0) async -> [Delivery] {
         var held: [Delivery] = []
         while true {
-            guard let d = try? await DemoConsumer.next(consumer, within: idle) else { break }
+            guard let d = try? await consumer.next(within: idle) else { break }
             if let limit, count >= limit {
                 held.append(d)
                 if held.count >= holdAfterLimit { break }
@@ -49,17 +49,6 @@ final class DemoConsumer: Sendable {
         let latency = (now.timeIntervalSince1970 - sentAt) * 1000
         records.withLock { $0.append(Record(seq: seq, redelivered: d.redelivered, latencyMs: latency)) }
         lastAt.withLock { $0 = now }
-    }
-
-    /// The next delivery within `timeout`, else `nil` (the pending receive is cancelled).
-    static func next(_ c: any MessageConsumer, within timeout: Duration) async throws -> Delivery? {
-        let pending = Task { try await c.next() }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { pending.cancel() }
-        }
-        defer { timer.cancel() }
-        do { return try await pending.value } catch is CancellationError { return nil }
     }
 }
 
