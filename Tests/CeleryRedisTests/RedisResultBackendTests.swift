@@ -1,0 +1,103 @@
+import Celery
+import Foundation
+import RESP
+import Testing
+
+@testable import CeleryRedis
+
+@Suite struct RedisResultBackendTests {
+    @Test func storesCeleryCompatibleMetaWithExpiry() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let backend = try await RedisResultBackend(url: url)
+        let raw = try await RESPTestClient(url)
+        let id = TestRedis.unique("task")
+        #expect(try await backend.meta(for: id) == nil)
+        let done = Date(timeIntervalSince1970: 1_800_000_000.25)
+        #expect(try await backend.store(TaskMeta(taskId: id, status: .success, result: 7, dateDone: done, name: "tasks.add")))
+        let json = try JSONCoding.parse(try #require(try await raw.send(["GET", RESPValue("celery-task-meta-\(id)")]).bytes))
+        #expect(json["status"]?.stringValue == "SUCCESS")
+        #expect(json["result"] == .int(7))
+        #expect(json["task_id"]?.stringValue == id)
+        #expect(json["traceback"] == .null)
+        #expect(json["children"] == .array([]))
+        #expect(json["date_done"]?.stringValue == "2027-01-15T08:00:00.250000+00:00")
+        let ttl = try await raw.send(["TTL", RESPValue("celery-task-meta-\(id)")]).int ?? -1
+        #expect(ttl > 86_000 && ttl <= 86_400)
+        let back = try #require(try await backend.meta(for: id))
+        #expect(back.status == .success && back.result == .int(7) && back.dateDone == done)
+        try await backend.forget(id)
+        #expect(try await backend.meta(for: id) == nil)
+        try await backend.close()
+    }
+
+    @Test func readyStateIsNeverOverwrittenEvenByConcurrentWriters() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let backend = try await RedisResultBackend(url: url)
+        let id = TestRedis.unique("race")
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for i in 0..<60 {
+                g.addTask {
+                    let state: TaskState = i == 30 ? .success : (i % 2 == 0 ? .started : .progress)
+                    try await backend.store(TaskMeta(taskId: id, status: state, result: .int(Int64(i))))
+                }
+            }
+            try await g.waitForAll()
+        }
+        let m = try #require(try await backend.meta(for: id))
+        #expect(m.status == .success && m.result == .int(30))
+        #expect(try await backend.store(TaskMeta(taskId: id, status: .started)) == false)
+        #expect(try await backend.store(TaskMeta(taskId: id, status: .failure, result: "late")) == true)
+        #expect(try await backend.meta(for: id)?.status == .failure)
+        try await backend.forget(id)
+        try await backend.close()
+    }
+
+    @Test func waitForReadyIsWokenByThePublishAndTimesOut() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let backend = try await RedisResultBackend(url: url)
+        let id = TestRedis.unique("wait")
+        let writer = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            try await backend.store(TaskMeta(taskId: id, status: .started))
+            try await Task.sleep(for: .milliseconds(100))
+            try await backend.store(TaskMeta(taskId: id, status: .success, result: "done", dateDone: Date()))
+        }
+        let start = ContinuousClock.now
+        let m = try await backend.waitForReady(id, timeout: .seconds(10))
+        #expect(m?.status == .success && m?.result == "done")
+        #expect(ContinuousClock.now - start < .seconds(3))
+        try await writer.value
+        // Already ready: returns at once.
+        #expect(try await backend.waitForReady(id, timeout: .seconds(10))?.status == .success)
+        // Never stored: returns nil after the timeout.
+        let t0 = ContinuousClock.now
+        #expect(try await backend.waitForReady(id + "-none", timeout: .milliseconds(300)) == nil)
+        #expect(ContinuousClock.now - t0 >= .milliseconds(300))
+        try await backend.forget(id)
+        try await backend.close()
+    }
+
+    @Test func groupsRoundTripInCeleryTupleForm() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let backend = try await RedisResultBackend(url: url)
+        let raw = try await RESPTestClient(url)
+        let gid = TestRedis.unique("group")
+        try await backend.storeGroup(id: gid, taskIds: ["a", "b", "c"])
+        #expect(try await backend.group(id: gid) == ["a", "b", "c"])
+        #expect(try await backend.group(id: gid + "-none") == nil)
+        let doc = try JSONCoding.parse(try #require(try await raw.send(["GET", RESPValue("celery-taskset-meta-\(gid)")]).bytes))
+        #expect(doc["result"] == [[.string(gid), nil], [[["a", nil], nil], [["b", nil], nil], [["c", nil], nil]]])
+        try await raw.send(["DEL", RESPValue("celery-taskset-meta-\(gid)")])
+        try await backend.close()
+    }
+
+    @Test func registryBuildsTheBackend() async throws {
+        guard let url = try TestRedis.url() else { return }
+        RedisTransport.register()
+        #expect(TransportRegistry.backendSchemes.contains("redis") && TransportRegistry.backendSchemes.contains("rediss"))
+        #expect(TransportRegistry.brokerSchemes.contains("rediss"))
+        let b = try await TransportRegistry.backend(url: url)
+        #expect(b is RedisResultBackend)
+        try await b.close()
+    }
+}
