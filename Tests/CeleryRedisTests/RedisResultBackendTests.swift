@@ -65,7 +65,7 @@ import Testing
         let start = ContinuousClock.now
         let m = try await backend.waitForReady(id, timeout: .seconds(10))
         #expect(m?.status == .success && m?.result == "done")
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(9))  // woken by the publish, well before the 10 s timeout
         try await writer.value
         // Already ready: returns at once.
         #expect(try await backend.waitForReady(id, timeout: .seconds(10))?.status == .success)
