@@ -50,6 +50,11 @@ public protocol MessageConsumer: Sendable {
     /// redelivered (what a broker does when a consumer's connection drops).
     func cancel() async
 
+    /// Stops new deliveries to this consumer (AMQP `basic.cancel`) while deliveries already
+    /// received stay held and can still be acknowledged or requeued; a waiting ``next()``
+    /// returns `nil`. Used by warm shutdown before ``cancel()``. Default: no effect.
+    func stopDeliveries() async
+
     /// Raises (or lowers, with a negative value) the prefetch limit, for messages the
     /// worker must hold without running yet (ETA/countdown). Default: no effect.
     func adjustPrefetch(by delta: Int) async
@@ -57,6 +62,20 @@ public protocol MessageConsumer: Sendable {
 
 extension MessageConsumer {
     public func adjustPrefetch(by delta: Int) async {}
+    public func stopDeliveries() async {}
+
+    /// The next delivery if one arrives within `timeout`, else `nil`. The pending receive is
+    /// cancelled on timeout (transports return `nil` from a cancelled ``next()`` without
+    /// losing a message).
+    public func next(within timeout: Duration) async throws -> Delivery? {
+        let pending = Task { try await self.next() }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { pending.cancel() }
+        }
+        defer { timer.cancel() }
+        do { return try await pending.value } catch is CancellationError { return nil }
+    }
 }
 
 /// How a delivery is settled. Implemented by each transport.
