@@ -24,6 +24,7 @@ actor RedisQueueConsumer: MessageConsumer {
     private var held: [String: Held] = [:]
     private var blocking: RedisConnection?
     private var cancelled = false
+    private var stopped = false
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastRestore: ContinuousClock.Instant?
     private var backoff = RedisBackoff()
@@ -40,7 +41,7 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     func next() async throws -> Delivery? {
-        while !cancelled && !Task.isCancelled {
+        while !cancelled && !stopped && !Task.isCancelled {
             if held.count >= prefetch {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { slotWaiters.append($0) }
@@ -57,7 +58,7 @@ actor RedisQueueConsumer: MessageConsumer {
                 try await waitForMessages()
                 backoff.reset()
             } catch let e as RESPError where e.kind != .server {
-                if cancelled || Task.isCancelled { return nil }
+                if cancelled || stopped || Task.isCancelled { return nil }
                 blocking = nil
                 let delay = backoff.nextDelay()
                 broker.logger.warning("Redis consumer of \(queue) lost its connection (\(e.message)); retrying in \(delay)")
@@ -77,7 +78,7 @@ actor RedisQueueConsumer: MessageConsumer {
         guard let parts = reply.array, parts.count == 4, let raw = parts[1].bytes, let tag = parts[2].string else { return nil }
         let decoded = RedisEnvelope.decode(raw)
         held[tag] = Held(raw: raw, priority: decoded.message.priority)
-        if cancelled {  // cancelled while popping: give it straight back
+        if cancelled || stopped {  // stopped while popping: give it straight back
             _ = try? await broker.restore(tag: tag)
             held[tag] = nil
             return nil
@@ -99,7 +100,7 @@ actor RedisQueueConsumer: MessageConsumer {
             connection = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
             blocking = connection
         }
-        guard !cancelled else { return }
+        guard !cancelled && !stopped else { return }
         let seconds = Double(Self.waitSlice.components.seconds)
         let timeout = Self.waitSlice + broker.configuration.commandTimeout
         try await withTaskCancellationHandler {
@@ -157,6 +158,15 @@ actor RedisQueueConsumer: MessageConsumer {
     func adjustPrefetch(by delta: Int) async {
         prefetch = max(1, prefetch + delta)
         wakeSlotWaiters()
+    }
+
+    /// Stops new deliveries (a waiting ``next()`` returns `nil`); held deliveries stay held
+    /// and can still be acknowledged, requeued or dead-lettered.
+    func stopDeliveries() async {
+        stopped = true
+        wakeSlotWaiters()
+        if let b = blocking { await b.close() }
+        blocking = nil
     }
 
     /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to

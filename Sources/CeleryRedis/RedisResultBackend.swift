@@ -41,6 +41,7 @@ public final class RedisResultBackend: ResultBackend {
         try await mappingErrors("connecting to the result backend", displayURL) { _ = try await pool.send(["PING"]) }
     }
 
+    /// Stores with the ready-state rule in one Lua script, sets the expiry, publishes on the key's channel.
     @discardableResult
     public func store(_ meta: TaskMeta) async throws -> Bool {
         try await mappingErrors("storing the result of \(meta.taskId)", displayURL) {
@@ -53,6 +54,7 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// `GET celery-task-meta-<id>`; `nil` when absent (PENDING).
     public func meta(for taskId: String) async throws -> TaskMeta? {
         try await mappingErrors("reading the result of \(taskId)", displayURL) {
             try Self.decode(try await pool.send(["GET", RESPValue(RedisKeys.taskMeta(taskId))]), taskId: taskId)
@@ -67,6 +69,7 @@ public final class RedisResultBackend: ResultBackend {
         return try TaskMeta(celeryJSON: o, taskId: taskId)
     }
 
+    /// `DEL celery-task-meta-<id>`.
     public func forget(_ taskId: String) async throws {
         try await mappingErrors("forgetting \(taskId)", displayURL) {
             _ = try await pool.send(["DEL", RESPValue(RedisKeys.taskMeta(taskId))])
@@ -104,6 +107,7 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// Writes `celery-taskset-meta-<id>` in Celery's tuple form, with the result expiry.
     public func storeGroup(id: String, taskIds: [String]) async throws {
         try await mappingErrors("storing group \(id)", displayURL) {
             // Celery's GroupResult.as_tuple(): [[group_id, parent], [[[task_id, parent], null], …]]
@@ -119,6 +123,7 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// Reads a group's member ids (Celery's tuple form or a plain list); `nil` when absent.
     public func group(id: String) async throws -> [String]? {
         try await mappingErrors("reading group \(id)", displayURL) { () async throws -> [String]? in
             guard let bytes = try await pool.send(["GET", RESPValue(RedisKeys.groupMeta(id))]).bytes else { return nil }
@@ -134,5 +139,6 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// Closes the pool.
     public func close() async throws { await pool.close() }
 }
