@@ -51,11 +51,15 @@ actor RedisQueueConsumer: MessageConsumer {
                 continue
             }
             do {
+                // Also on a busy queue: messages of crashed consumers must come back even
+                // when this consumer never has to wait.
+                try await restoreIfDue()
                 if let d = try await popOne() {
                     backoff.reset()
                     return d
                 }
                 try await waitForMessages()
+                try await restoreIfDue()
                 backoff.reset()
             } catch let e as RESPError where e.kind != .server {
                 if cancelled || stopped || Task.isCancelled { return nil }
@@ -88,11 +92,14 @@ actor RedisQueueConsumer: MessageConsumer {
             deliveryCount: Int(parts[3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag))
     }
 
-    private func waitForMessages() async throws {
+    private func restoreIfDue() async throws {
         if lastRestore.map({ ContinuousClock.now - $0 >= restoreInterval }) ?? true {
             lastRestore = ContinuousClock.now
             try await broker.restoreVisible()
         }
+    }
+
+    private func waitForMessages() async throws {
         let connection: RedisConnection
         if let b = blocking, b.isActive {
             connection = b

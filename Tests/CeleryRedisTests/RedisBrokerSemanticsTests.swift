@@ -149,6 +149,32 @@ import Testing
         try await broker.close()
     }
 
+    @Test func visibilityRestoreAlsoRunsWhileTheQueueIsBusy() async throws {
+        guard let url = try TestRedis.url(db: 8, query: "visibility_timeout=1") else { return }
+        let broker = try await RedisBroker(url: url)
+        let q = TestRedis.unique("busy")
+        _ = try await broker.publish(TestRedis.message(0, id: "lost"), to: .queue(q))
+        let crashed = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
+        #expect(try #require(try await TestRedis.next(crashed, within: .seconds(5))).message.taskId == "lost")
+        for i in 1...40 { _ = try await broker.publish(TestRedis.message(i, id: "busy\(i)"), to: .queue(q)) }
+        let worker = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
+        var found: Delivery?
+        for _ in 1...40 {  // the queue never runs empty while the restore is due
+            let d = try #require(try await TestRedis.next(worker, within: .seconds(5)))
+            if d.message.taskId == "lost" { found = d; break }
+            try await Task.sleep(for: .milliseconds(100))
+            try await d.ack()
+        }
+        let lost = try #require(found)
+        #expect(lost.redelivered && lost.deliveryCount == 2)
+        #expect(try await broker.queueLength(q) > 0)
+        try await lost.ack()
+        _ = try await broker.purge(queue: q)
+        await worker.cancel()
+        await crashed.cancel()
+        try await broker.close()
+    }
+
     @Test func broadcastFansOutToEverySubscriberAndReportsReceivers() async throws {
         guard let url = try TestRedis.url() else { return }
         let broker = try await RedisBroker(url: url)
