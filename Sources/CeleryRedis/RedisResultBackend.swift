@@ -19,6 +19,7 @@ public final class RedisResultBackend: ResultBackend {
     let configuration: RedisConfiguration
     let pool: RedisConnectionPool
     private let logger: Logger
+    private let listener: RedisResultListener
 
     /// Connects (one pooled connection now; failures are ``CeleryError``s naming the server).
     public init(
@@ -37,6 +38,7 @@ public final class RedisResultBackend: ResultBackend {
         }
         self.logger = logger
         pool = RedisConnectionPool(configuration: configuration, maxConnections: maxConnections, logger: logger)
+        listener = RedisResultListener(configuration: configuration, logger: logger)
         let pool = self.pool
         try await mappingErrors("connecting to the result backend", displayURL) { _ = try await pool.send(["PING"]) }
     }
@@ -76,34 +78,37 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
-    /// Subscribes to the task's key channel, then reads the key (so a store between the two
-    /// is not missed), then waits for a published ready meta or the timeout. No polling.
+    /// Subscribes to the task's key channel (one pub/sub connection shared by all waits of
+    /// this backend), then reads the key (so a store between the two is not missed), then
+    /// waits for a published ready meta or the timeout. No polling. A ready meta published
+    /// while the pub/sub connection is reconnecting is caught by the final read at the timeout.
     public func waitForReady(_ taskId: String, timeout: Duration) async throws -> TaskMeta? {
         try await mappingErrors("waiting for \(taskId)", displayURL) {
             let key = RedisKeys.taskMeta(taskId)
-            let connection = try await RedisConnection.connect(configuration, logger: logger)
-            defer { Task { await connection.close() } }
-            try await connection.subscribe([key])
-            if let m = try await meta(for: taskId), m.status.isReady { return m }
-            let pushes = connection.pushes
-            let found: TaskMeta? = try await withThrowingTaskGroup(of: TaskMeta?.self) { group in
-                group.addTask {
-                    for await p in pushes where p.isMessage {
-                        if let m = try? Self.decode(.bulkString(p.payload), taskId: taskId), m.status.isReady { return m }
+            let token = try await listener.register(key: key)
+            do {
+                if let m = try await meta(for: taskId), m.status.isReady {
+                    await listener.release(key: key, token: token)
+                    return m
+                }
+                let listener = self.listener
+                let payload: [UInt8]? = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                    group.addTask { await listener.wait(key: key, token: token) }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
                     }
-                    return nil
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    return first
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                await connection.close()
-                return first
+                await listener.release(key: key, token: token)
+                if let payload, let m = try Self.decode(.bulkString(payload), taskId: taskId) { return m }
+                return try await meta(for: taskId)
+            } catch {
+                await listener.release(key: key, token: token)
+                throw error
             }
-            if let found { return found }
-            return try await meta(for: taskId)
         }
     }
 
@@ -139,6 +144,9 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
-    /// Closes the pool.
-    public func close() async throws { await pool.close() }
+    /// Closes the pool and the shared pub/sub connection.
+    public func close() async throws {
+        await listener.close()
+        await pool.close()
+    }
 }

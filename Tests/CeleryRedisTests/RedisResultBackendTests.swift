@@ -77,6 +77,37 @@ import Testing
         try await backend.close()
     }
 
+    @Test func manyWaitersShareOneSubscription() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let backend = try await RedisResultBackend(url: url)
+        let raw = try await RESPTestClient(url)
+        let ids = (0..<5).map { _ in TestRedis.unique("many") }
+        let results = try await withThrowingTaskGroup(of: TaskMeta?.self) { g in
+            for id in ids { for _ in 0..<10 { g.addTask { try await backend.waitForReady(id, timeout: .seconds(20)) } } }
+            // All 50 waits are registered before the stores: one subscriber per key, not per wait.
+            var subscribed = false
+            for _ in 0..<200 where !subscribed {
+                let n = try await raw.send(["PUBSUB", "NUMSUB"] + ids.map { RESPValue("celery-task-meta-\($0)") }).array ?? []
+                subscribed = stride(from: 1, to: n.count, by: 2).allSatisfy { n[$0].int == 1 }
+                if !subscribed { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(subscribed)
+            for id in ids {
+                try await backend.store(TaskMeta(taskId: id, status: .progress, result: ["current": 1]))
+                try await backend.store(TaskMeta(taskId: id, status: .success, result: .string(id), dateDone: Date()))
+            }
+            var out: [TaskMeta?] = []
+            for try await r in g { out.append(r) }
+            return out
+        }
+        #expect(results.count == 50)
+        #expect(results.allSatisfy { $0?.status == .success && $0?.result.stringValue == $0?.taskId })
+        let after = try await raw.send(["PUBSUB", "NUMSUB", RESPValue("celery-task-meta-\(ids[0])")]).array
+        #expect(after?.last?.int == 0 || after?.last?.int == 1)  // unsubscribed (asynchronously) once nobody waits
+        for id in ids { try await backend.forget(id) }
+        try await backend.close()
+    }
+
     @Test func groupsRoundTripInCeleryTupleForm() async throws {
         guard let url = try TestRedis.url() else { return }
         let backend = try await RedisResultBackend(url: url)
