@@ -102,5 +102,6 @@ let package = Package(
         // Python Celery 5 interop: our worker and client against theirs, over real servers.
         .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
+        .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
     ]
 )

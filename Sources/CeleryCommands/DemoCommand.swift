@@ -27,6 +27,14 @@ public struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also write a self-contained HTML report with SVG charts.")
     public var report: String?
 
+    @Option(name: .customLong("restart-command"), help: "Shell command that restarts the broker, for the restart scenario (e.g. 'systemctl restart redis').")
+    public var restartCommand: String?
+
+    @Option(name: .customLong("child-consume"), help: .hidden) var childConsume: String?
+    @Option(name: .customLong("child-prefetch"), help: .hidden) var childPrefetch: Int = 10
+    @Option(name: .customLong("child-limit"), help: .hidden) var childLimit: Int = 3
+    @Option(name: .customLong("child-processing-ms"), help: .hidden) var childProcessingMs: Int = 20
+
     public init() {}
 
     static let known: Set<String> = ["all", "fanout", "offline", "crash", "balance", "latency", "restart"]
@@ -45,9 +53,14 @@ public struct DemoCommand: AsyncParsableCommand {
     public func run() async throws {
         CommandSupport.bootstrapLogging(.warning)
         let url = broker ?? ProcessInfo.processInfo.environment["CELERY_BROKER_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "memory://"
-        let runner = DemoRunner(
+        if let spec = childConsume {
+            try await DemoChild.run(broker: url, route: spec, prefetch: childPrefetch, limit: childLimit, processingMs: childProcessingMs)
+            return
+        }
+        var runner = DemoRunner(
             brokerURL: url, consumers: consumers, messages: messages,
             progress: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+        runner.restartCommand = restartCommand
         let result: DemoReport
         do { result = try await runner.run(scenarios) } catch {
             FileHandle.standardError.write(Data("celery-demo: \(error)\n".utf8))

@@ -53,3 +53,27 @@ redis_stop() {
     if [ -n "${REDIS_DIR:-}" ]; then rm -rf "$REDIS_DIR"; fi
     unset REDIS_DIR CELERY_TEST_REDIS_URL
 }
+
+# Restarts the server started by redis_start on the same port and directory (for the demo's
+# restart scenario): data survives only with REDIS_PERSIST=1 (append-only file).
+redis_restart() {
+    local port="${REDIS_PORT:-16379}"
+    redis-cli -h 127.0.0.1 -p "$port" SHUTDOWN >/dev/null 2>&1 || true
+    local i
+    for i in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$port" PING >/dev/null 2>&1 || break; sleep 0.1; done
+    REDIS_PORT="$port" redis_start_again
+}
+
+redis_start_again() {
+    local persist=(--save "" --appendonly no)
+    if [ "${REDIS_PERSIST:-0}" = "1" ]; then persist=(--save "" --appendonly yes); fi
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
+        --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+        --protected-mode yes "${persist[@]}" >&2 || return 1
+    local i
+    for i in $(seq 1 100); do
+        [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" PING 2>/dev/null)" = "PONG" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -37,7 +37,7 @@ enum Conclusions {
                 + "queue: p50 \(format(q1.p50Ms)) ms, p99 \(format(q1.p99Ms)) ms, \(Int(q1.throughputPerS ?? 0))/s "
                 + "(the queue pays for acknowledgements and bookkeeping)."
         case "restart":
-            return "After the broker restart, broadcast kept \(b.receivedTotal) of \(b.sent); the durable queue kept \(q1.receivedTotal) of \(q1.sent)."
+            return "After the broker restart, broadcast kept \(b.receivedTotal) of \(b.sent); the queue kept \(q1.receivedTotal) of \(q1.sent) (\(q1.receivedTotal == q1.sent ? "persisted" : q1.receivedTotal == 0 ? "not persisted: gone with the restart" : "partly persisted"))."
         default:
             return nil
         }

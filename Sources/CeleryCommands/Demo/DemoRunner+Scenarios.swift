@@ -54,43 +54,78 @@ extension DemoRunner {
         return out
     }
 
-    /// A consumer dies holding unacknowledged messages.
+    /// A consumer dies holding unacknowledged messages: on `memory://` its connection is torn
+    /// down; on servers it is a separate process killed with SIGKILL.
     func crash() async throws -> [ScenarioResult] {
         var out: [ScenarioResult] = []
         let n = max(2, consumers)
         for broadcast in [true, false] {
             let route = self.route("crash", broadcast)
-            // Consumer 0 is the victim: slow, large prefetch, dies after 3 messages.
-            let (cs, brokers) = try await makeConsumers(
-                route, count: n, prefetch: 10, processing: [.milliseconds(20)] + Array(repeating: .milliseconds(1), count: n - 1))
-            let producer = try await connect()
-            let victim = cs[0]
-            let started = Date()
-            async let survivors: Void = withTaskGroup(of: Void.self) { g in
-                for c in cs.dropFirst() { g.addTask { _ = await c.run(idle: .seconds(2)) } }
+            let victimLimit = 3
+            var victimChild: DemoProcess?
+            var survivorsCS: [DemoConsumer] = []
+            var brokers: [any Broker] = []
+            var victim: DemoConsumer?
+            if isMemory || !useChildProcess {
+                let made = try await makeConsumers(
+                    route, count: n, prefetch: 10, processing: [.milliseconds(20)] + Array(repeating: .milliseconds(1), count: n - 1))
+                victim = made.0[0]
+                survivorsCS = Array(made.0.dropFirst())
+                brokers = made.1
+            } else {
+                let child = try DemoProcess(arguments: [
+                    "--broker", brokerURL, "--child-consume", route.description, "--child-prefetch", "10",
+                    "--child-limit", String(victimLimit), "--child-processing-ms", "20",
+                ])
+                victimChild = child
+                _ = await child.readUntil(timeout: .seconds(30)) { $0.contains("READY") }
+                let made = try await makeConsumers(route, count: n - 1, prefetch: 10, processing: Array(repeating: .milliseconds(1), count: n - 1))
+                survivorsCS = made.0
+                brokers = [try await connect()] + made.1
             }
-            async let victimRun: [Delivery] = victim.run(idle: .seconds(2), limit: 3, holdAfterLimit: broadcast ? 1 : 5)
-            _ = try await publish(messages, to: route, on: producer)
-            let held = await victimRun
-            // The crash: the victim's connection goes away without acknowledging.
-            try? await brokers[0].close()  // its connection drops: consumers cancelled, nothing acknowledged
-            say("   \(broadcast ? "broadcast" : "queue"): consumer 0 crashed after 3 messages, holding \(held.count) unacknowledged")
+            let producer = try await connect()
+            let started = Date()
+            // Survivors wait long enough for a killed consumer's messages to come back (on Redis
+            // that is the visibility timeout).
+            let idle: Duration = .seconds(2) + restoreDelay
+            async let survivors: Void = withTaskGroup(of: Void.self) { g in
+                for c in survivorsCS { g.addTask { _ = await c.run(idle: idle) } }
+            }
+            var victimCount = 0
+            var held = 0
+            if let victim {
+                async let victimRun: [Delivery] = victim.run(idle: .seconds(2), limit: victimLimit, holdAfterLimit: broadcast ? 1 : 5)
+                _ = try await publish(messages, to: route, on: producer)
+                held = await victimRun.count
+                try? await brokers[0].close()  // its connection drops: consumers cancelled, nothing acknowledged
+                victimCount = victim.count
+            } else if let child = victimChild {
+                _ = try await publish(messages, to: route, on: producer)
+                let lines = await child.readUntil(timeout: .seconds(30)) { $0.contains("HOLDING") }
+                child.kill()
+                victimCount = lines.filter { $0.hasPrefix("GOT ") }.count
+                held = -1
+            }
+            say("   \(broadcast ? "broadcast" : "queue"): consumer 0 \(victimChild == nil ? "crashed" : "was killed (SIGKILL)") after \(victimCount) messages")
             await survivors
-            let counts = cs.map(\.count)
+            let counts = [victimCount] + survivorsCS.map(\.count)
             var r = ScenarioResult(name: "crash", mode: route, consumers: n, sent: messages, received: counts)
-            let unique = Set(cs.flatMap { $0.received.map(\.seq) }).count
+            let survivorSeqs = survivorsCS.flatMap { $0.received.map(\.seq) }
+            let unique = Set(survivorSeqs).count + victimCount
             if broadcast {
                 r.lost = n * messages - r.receivedTotal
                 r.duplicates = 0
             } else {
-                r.lost = messages - unique
-                r.duplicates = r.receivedTotal - unique
+                r.lost = max(0, messages - unique)
+                r.duplicates = max(0, r.receivedTotal - messages)
             }
-            r.redelivered = cs.flatMap(\.received).filter(\.redelivered).count
+            r.redelivered = survivorsCS.flatMap(\.received).filter(\.redelivered).count
             r.elapsedS = Date().timeIntervalSince(started)
-            r.note = "consumer 0 died after processing 3, holding \(held.count) unacknowledged"
+            r.note = victimChild != nil
+                ? "consumer 0 was a separate process, killed with SIGKILL after processing \(victimCount)"
+                : "consumer 0 died after processing \(victimCount), holding \(held) unacknowledged"
             out.append(r)
-            await closeAll(Array(cs.dropFirst()), Array(brokers.dropFirst()))
+            await closeAll(survivorsCS, Array(brokers.dropFirst()))
             try? await producer.close()
         }
         return out
@@ -154,9 +189,81 @@ extension DemoRunner {
         return out
     }
 
-    /// Broker restart mid-stream (server transports only).
+    /// Broker restart mid-stream (server transports, with `--restart-command`): what survives.
     func restart() async throws -> [ScenarioResult] {
-        say("   restart: not applicable on \(isMemory ? "memory:// (nothing outlives the process)" : "this transport without --restart-command")")
-        return []
+        guard !isMemory, let command = restartCommand else {
+            say("   restart: skipped (\(isMemory ? "memory:// has nothing that outlives the process" : "give --restart-command to restart the broker"))")
+            return []
+        }
+        var out: [ScenarioResult] = []
+        // Queue: M published while nobody consumes, then the broker restarts.
+        let qRoute = route("restart", false)
+        try await declare(qRoute)
+        let producer = try await connect()
+        _ = try await publish(messages, to: qRoute, on: producer)
+        try? await producer.close()
+        // Broadcast: a live subscriber; half before the restart, half after.
+        let bRoute = route("restart", true)
+        let (subs, subBrokers) = try await makeConsumers(bRoute, count: 1, prefetch: 64)
+        let bProducer = try await connect()
+        async let subscriberRun: [Delivery] = subs[0].run(idle: .seconds(8))
+        let half = messages / 2
+        _ = try await publish(half, to: bRoute, on: bProducer)
+        try? await bProducer.close()
+        say("   restarting the broker: \(command)")
+        let status = try await runShell(command)
+        guard status == 0 else { throw CeleryError(.invalidState, "--restart-command exited with \(status)") }
+        say("   broker restarted; reconnecting")
+        let after = try await reconnecting { try await self.connect() }
+        var sentAfter = 0
+        for i in half..<messages {
+            if (try? await after.publish(try DemoMessage.make(i), to: bRoute)) != nil { sentAfter += 1 }
+        }
+        say("   published \(sentAfter) after the restart")
+        _ = await subscriberRun
+        var b = ScenarioResult(name: "restart", mode: bRoute, consumers: 1, sent: messages, received: [subs[0].count])
+        b.lost = messages - subs[0].count
+        b.note = "\(half) published before the restart, \(sentAfter) after; the subscriber must reconnect and resubscribe"
+        out.append(b)
+        await closeAll(subs, subBrokers)
+        let (qc, qBrokers) = try await makeConsumers(qRoute, count: 1, prefetch: 64)
+        _ = await qc[0].run(idle: .seconds(2))
+        var q = ScenarioResult(name: "restart", mode: qRoute, consumers: 1, sent: messages, received: [qc[0].count])
+        q.lost = messages - qc[0].count
+        q.note = "published while nobody consumed, then the broker restarted"
+        out.append(q)
+        await closeAll(qc, qBrokers)
+        try? await after.close()
+        say("   broadcast received \(subs[0].count)/\(messages); queue kept \(qc[0].count)/\(messages)")
+        return out
+    }
+
+    /// Retries an operation while the broker comes back (up to 60 s).
+    func reconnecting<T>(_ op: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while true {
+            do { return try await op() } catch {
+                if ContinuousClock.now >= deadline { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    func runShell(_ command: String) async throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pid = p.processIdentifier
+        return await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                c.resume(returning: (status >> 8) & 0xff)
+            }
+        }
     }
 }

@@ -16,14 +16,36 @@ public struct DemoRunner: Sendable {
     /// connection is closed abruptly in-process.
     public var crashChild: (@Sendable (String, String, Int) async throws -> Int)?
 
+    /// Visibility timeout the demo uses on Redis unless the URL sets one, so a killed
+    /// consumer's messages come back within the run (the production default is 3600 s).
+    public static let demoVisibilityTimeout = 5
+
     public init(brokerURL: String, consumers: Int, messages: Int, progress: (@Sendable (String) -> Void)? = nil) {
-        self.brokerURL = brokerURL
+        var url = brokerURL
+        if url.lowercased().hasPrefix("redis"), (try? ConnectionURL(url))?.queryValue("visibility_timeout") == nil {
+            url += (url.contains("?") ? "&" : "?") + "visibility_timeout=\(Self.demoVisibilityTimeout)"
+        }
+        self.brokerURL = url
         self.consumers = max(1, consumers)
         self.messages = max(1, messages)
         self.progress = progress
     }
 
+    /// Shell command that restarts the broker (restart scenario); `nil` = skip that scenario.
+    public var restartCommand: String?
+
+    /// Kill a separate consumer process in the crash scenario (server transports). Default true.
+    public var useChildProcess = true
+
     let runId = String(UUID().uuidString.prefix(8)).lowercased()
+
+    /// How long a killed consumer's messages take to come back: immediately on AMQP and
+    /// memory; after the visibility timeout on Redis.
+    var restoreDelay: Duration {
+        guard brokerURL.lowercased().hasPrefix("redis") else { return .zero }
+        let v = (try? ConnectionURL(brokerURL))?.queryValue("visibility_timeout").flatMap(Double.init) ?? 3600
+        return .seconds(double: v + 1)
+    }
     var isMemory: Bool { brokerURL.lowercased().hasPrefix("memory://") }
 
     /// A broker connection. On `memory://` all connections share one instance (one process);
