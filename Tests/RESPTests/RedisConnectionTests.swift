@@ -116,7 +116,7 @@ import Testing
             guard let e = e as? RESPError else { return false }
             return e.kind == .connection && e.message.contains("127.0.0.1:1") && !e.message.contains("topsecret")
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(10))  // refused at once; generous for loaded CI machines
     }
 
     @Test func tlsAgainstAPlainServerIsATLSError() async throws {
