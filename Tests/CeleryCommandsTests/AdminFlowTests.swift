@@ -96,7 +96,9 @@ import Testing
 
     @Test(arguments: demoBrokers)
     func demoScenariosHoldTheirSemantics(url: String) async throws {
-        let report = try await DemoRunner(brokerURL: url, consumers: 3, messages: 30).run(["fanout", "offline", "crash"])
+        var runner = DemoRunner(brokerURL: url, consumers: 3, messages: 30)
+        runner.useChildProcess = false  // this test binary is not celery-demo; InteropTests kill a real process
+        let report = try await runner.run(["fanout", "offline", "crash"])
         func row(_ n: String, _ m: String) throws -> ScenarioResult { try #require(report.scenarios.first { $0.name == n && $0.mode == m }) }
         #expect(try row("fanout", "broadcast").receivedTotal == 90)
         #expect(try row("fanout", "broadcast").receivedPerConsumer == [30, 30, 30])
