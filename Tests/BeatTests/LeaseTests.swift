@@ -104,14 +104,17 @@ struct LeaseTests {
         let key = "beat-test-lease-\(UUID().uuidString)"
         let a = try RedisLeaseFactory.make(url: url, key: key)
         let b = try RedisLeaseFactory.make(url: url, key: key)
-        #expect(try await a.acquire(holder: "A", ttl: .milliseconds(600)))
-        #expect(try await !b.acquire(holder: "B", ttl: .milliseconds(600)))
-        #expect(try await a.acquire(holder: "A", ttl: .milliseconds(600)))
-        #expect(try await a.renew(holder: "A", ttl: .milliseconds(600)))
-        #expect(try await !b.renew(holder: "B", ttl: .milliseconds(600)))
+        // Long TTLs for the ownership checks (a loaded machine must not expire them mid-test),
+        // then a short one to see expiry.
+        #expect(try await a.acquire(holder: "A", ttl: .seconds(30)))
+        #expect(try await !b.acquire(holder: "B", ttl: .seconds(30)))
+        #expect(try await a.acquire(holder: "A", ttl: .seconds(30)))
+        #expect(try await a.renew(holder: "A", ttl: .seconds(30)))
+        #expect(try await !b.renew(holder: "B", ttl: .seconds(30)))
         try await b.release(holder: "B")  // not B's
-        #expect(try await !b.acquire(holder: "B", ttl: .milliseconds(600)))
-        try await Task.sleep(for: .milliseconds(800))  // A's lease expires in Redis
+        #expect(try await !b.acquire(holder: "B", ttl: .seconds(30)))
+        #expect(try await a.renew(holder: "A", ttl: .milliseconds(300)))
+        try await Task.sleep(for: .milliseconds(1000))  // A's lease expires in Redis
         #expect(try await !a.renew(holder: "A", ttl: .milliseconds(600)))
         #expect(try await b.acquire(holder: "B", ttl: .seconds(5)))
         try await b.release(holder: "B")
