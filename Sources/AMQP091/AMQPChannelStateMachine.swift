@@ -26,7 +26,8 @@ public struct AMQPChannelStateMachine: Sendable {
         /// The server cancelled a consumer (queue deleted, node down…).
         case consumerCancelled(String)
         /// The channel is closed: fail everything still waiting with this error
-        /// (unconfirmed publishes, consumers). `nil` = closed cleanly by us.
+        /// (unconfirmed publishes — never reported as confirmed —, consumers).
+        /// `nil` = closed cleanly by us.
         case closed(AMQPError?)
     }
 
@@ -198,10 +199,7 @@ public struct AMQPChannelStateMachine: Sendable {
         let failure = error ?? AMQPError(.invalidState, "channel \(channel) was closed")
         var actions = pending.map { Action.fail($0.id, failure) }
         pending.removeAll()
-        if !unconfirmed.isEmpty {
-            actions.append(.confirm(Array(unconfirmed), acked: false))
-            unconfirmed.removeAll()
-        }
+        unconfirmed.removeAll()
         actions.append(.closed(error))
         return actions
     }

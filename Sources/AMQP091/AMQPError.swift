@@ -27,6 +27,8 @@ public struct AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
         case heartbeatMissed
         /// The server negatively acknowledged a publish (`basic.nack`).
         case nacked
+        /// The server cancelled a consumer (`basic.cancel` from the server: queue deleted…).
+        case consumerCancelled
         /// The operation is not possible in the current state (closed channel, no confirms…).
         case invalidState
     }
