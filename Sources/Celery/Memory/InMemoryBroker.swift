@@ -36,6 +36,7 @@ public final class InMemoryBroker: Broker {
         var unacked: [UInt64: Stored] = [:]
         var buffer: Deque<(UInt64, Stored)> = []
         var waiter: CheckedContinuation<Delivery?, Never>?
+        var paused = false
     }
 
     struct SubscriberState {
@@ -191,7 +192,7 @@ public final class InMemoryBroker: Broker {
             var chosen: UInt64?
             for i in 0..<qs.consumers.count {
                 let id = qs.consumers[(qs.next + i) % qs.consumers.count]
-                if let c = s.consumers[id], c.unacked.count < c.prefetch {
+                if let c = s.consumers[id], !c.paused, c.unacked.count < c.prefetch {
                     chosen = id
                     qs.next = (qs.next + i + 1) % qs.consumers.count
                     break
@@ -250,7 +251,7 @@ public final class InMemoryBroker: Broker {
                     if Task.isCancelled { return .some(nil) }
                     switch route {
                     case .queue(let q):
-                        guard s.consumers[id] != nil else { return .some(nil) }
+                        guard s.consumers[id] != nil, !s.consumers[id]!.paused else { return .some(nil) }
                         if let (tag, stored) = s.consumers[id]!.buffer.popFirst() {
                             return .some(makeDelivery(consumer: id, tag: tag, stored: stored, queue: q))
                         }
@@ -294,6 +295,20 @@ public final class InMemoryBroker: Broker {
         for (c, d) in wakes { c.resume(returning: d) }
     }
 
+    /// Stops new deliveries to a queue consumer; messages it holds (buffered ones included)
+    /// stay held until settled or until ``cancel(_:)``. A subscriber is simply removed.
+    fileprivate func pause(_ id: UInt64) {
+        let w = state.withLock { s -> CheckedContinuation<Delivery?, Never>? in
+            if let sub = s.subscribers.removeValue(forKey: id) { return sub.waiter }
+            guard s.consumers[id] != nil else { return nil }
+            s.consumers[id]!.paused = true
+            let w = s.consumers[id]!.waiter
+            s.consumers[id]!.waiter = nil
+            return w
+        }
+        w?.resume(returning: nil)
+    }
+
     fileprivate func adjust(_ id: UInt64, by delta: Int) {
         let wakes = state.withLock { s -> [(CheckedContinuation<Delivery?, Never>, Delivery)] in
             guard let c = s.consumers[id] else { return [] }
@@ -315,6 +330,7 @@ public final class InMemoryBroker: Broker {
         func next() async throws -> Delivery? { await broker.next(id, route: route) }
         func cancel() async { broker.cancel(id) }
         func adjustPrefetch(by delta: Int) async { broker.adjust(id, by: delta) }
+        func stopDeliveries() async { broker.pause(id) }
     }
 
     struct Acknowledger: DeliveryAcknowledger {

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Numbers keep the difference between integers and doubles so that `2 + 4` stays `6`
 /// (not `6.0`) when a Python peer reads it back.
-public enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -12,6 +12,35 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+}
+
+extension JSONValue: Hashable {
+    /// Numbers compare by value: `.int(3) == .double(3.0)`, as in Python.
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.int(let x), .double(let y)), (.double(let y), .int(let x)): return Double(x) == y && y.rounded() == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .null: h.combine(0)
+        case .bool(let b): h.combine(1); h.combine(b)
+        case .int(let i): h.combine(2); h.combine(Double(i))
+        case .double(let d): h.combine(2); h.combine(d)
+        case .string(let s): h.combine(3); h.combine(s)
+        case .array(let a): h.combine(4); h.combine(a)
+        case .object(let o): h.combine(5); h.combine(o)
+        }
+    }
 }
 
 extension JSONValue: Codable {
@@ -93,13 +122,14 @@ extension JSONValue {
 
 extension JSONValue: CustomStringConvertible {
     /// Compact JSON text.
-    public var description: String { (try? String(decoding: JSONCoding.encode(self), as: UTF8.self)) ?? "<unencodable>" }
+    public var description: String { String(decoding: JSONWriter.write(self), as: UTF8.self) }
 }
 
 /// JSON encoding helpers shared by the core and the transports.
 public enum JSONCoding {
     /// Encodes any `Encodable` value as compact JSON bytes.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let v = value as? JSONValue { return JSONWriter.write(v) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return Array(try encoder.encode(value))

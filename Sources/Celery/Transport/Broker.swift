@@ -50,6 +50,11 @@ public protocol MessageConsumer: Sendable {
     /// redelivered (what a broker does when a consumer's connection drops).
     func cancel() async
 
+    /// Stops new deliveries to this consumer (AMQP `basic.cancel`) while deliveries already
+    /// received stay held and can still be acknowledged or requeued; a waiting ``next()``
+    /// returns `nil`. Used by warm shutdown before ``cancel()``. Default: no effect.
+    func stopDeliveries() async
+
     /// Raises (or lowers, with a negative value) the prefetch limit, for messages the
     /// worker must hold without running yet (ETA/countdown). Default: no effect.
     func adjustPrefetch(by delta: Int) async
@@ -57,6 +62,7 @@ public protocol MessageConsumer: Sendable {
 
 extension MessageConsumer {
     public func adjustPrefetch(by delta: Int) async {}
+    public func stopDeliveries() async {}
 }
 
 /// How a delivery is settled. Implemented by each transport.

@@ -66,6 +66,9 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             }
         }
         hostList = []
+        if authority.isEmpty, rest.contains("@") {
+            throw CeleryError(.badURL, "'\(Self.mask(string))' has credentials but no host")
+        }
         if !authority.isEmpty {
             for part in authority.split(separator: ",", omittingEmptySubsequences: false) {
                 var h = Substring(part)

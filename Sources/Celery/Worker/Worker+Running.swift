@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Holds the first of several racing completions.
+final class FirstOf<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiter: CheckedContinuation<Value, Never>?)>((nil, nil))
+
+    func complete(_ v: Value) {
+        let w = state.withLock { s -> CheckedContinuation<Value, Never>? in
+            guard s.value == nil else { return nil }
+            s.value = v
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        w?.resume(returning: v)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { c in
+                let v = state.withLock { s -> Value? in
+                    if let v = s.value { return v }
+                    s.waiter = c
+                    return nil
+                }
+                if let v { c.resume(returning: v) }
+            }
+        }
+    }
+}
+
+extension Worker {
+    /// Runs a task body with its time limits, registered as active (so it can be terminated).
+    func runBody(
+        _ task: RegisteredTask, ctx: TaskContext, message m: TaskMessage, info: ActiveTaskInfo, soft: Duration?, hard: Duration?
+    ) async -> Outcome {
+        let first = FirstOf<Outcome>()
+        let body = Task {
+            do { first.complete(.success(try await task.run(ctx, m.args, m.kwargs))) } catch { first.complete(.failure(error)) }
+        }
+        let handle = RunningHandle(info: info, cancel: { body.cancel() })
+        state.withLock { $0.active[m.id] = handle }
+        defer { _ = state.withLock { $0.active.removeValue(forKey: m.id) } }
+        var timer: Task<Void, Never>?
+        if let limit = soft ?? hard {
+            let isSoft = soft != nil
+            timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { first.complete(isSoft ? .softTimeout(limit) : .hardTimeout(limit)) }
+            }
+        }
+        let outcome = await withTaskCancellationHandler {
+            await first.value
+        } onCancel: {
+            body.cancel()
+        }
+        timer?.cancel()
+        switch outcome {
+        case .softTimeout(let limit):
+            // Cancel the body; wait for it to end within the hard limit (or 5 s), then let go.
+            body.cancel()
+            let grace = hard.map { $0 > limit ? $0 - limit : .zero } ?? .seconds(5)
+            let ended = FirstOf<Bool>()
+            let waiter = Task { _ = await body.result; ended.complete(true) }
+            let graceTimer = Task { try? await Task.sleep(for: grace); ended.complete(false) }
+            if await !ended.value {
+                ctx.logger.warning("task ignored cancellation after its soft time limit; abandoning it")
+            }
+            waiter.cancel()
+            graceTimer.cancel()
+            return outcome
+        case .hardTimeout:
+            body.cancel()
+            return outcome
+        default:
+            return outcome
+        }
+    }
+
+    /// Handles an explicit retry request or an automatic retry policy. Returns `nil` when
+    /// the error is not retried, `true` when the retry was published (original to be acked),
+    /// `false` when publishing the retry failed (original to be requeued).
+    func retryIfRequested(
+        _ m: TaskMessage, task: RegisteredTask, error: any Error, route: Route, base: TaskMeta, storeResults: Bool, log: Logger
+    ) async -> Bool? {
+        let delay: Duration
+        if let r = error as? RetryRequest {
+            delay = r.delay ?? app.configuration.defaultRetryDelay
+        } else if let policy = task.options.retryPolicy, !(error is CancellationError), !(error is MaxRetriesExceeded),
+            policy.retryIf(error), m.retries < policy.maxRetries
+        {
+            delay = policy.delay(afterRetries: m.retries)
+        } else {
+            return nil
+        }
+        var next = m
+        next.retries += 1
+        next.eta = Date().addingTimeInterval(delay.seconds)
+        do {
+            try await app.publish(next, to: route, retry: RetryPolicy(maxRetries: 3, initialDelay: .milliseconds(200), jitter: false))
+        } catch {
+            log.error("could not publish retry: \(error); returning the message to its queue")
+            return false
+        }
+        state.withLock { $0.stats.retried += 1 }
+        log.info("task retry \(next.retries) in \(String(format: "%.3f", delay.seconds))s: \(describe(error))")
+        if storeResults {
+            var meta = base
+            meta.status = .retry
+            let info = Self.exceptionInfo(error is RetryRequest ? TaskFailure(type: "Retry", module: "celery.exceptions", message: "\(error)") : error)
+            meta.result = info.exceptionInfo
+            meta.retries = next.retries
+            meta.dateDone = nil
+            _ = await storeReliably(meta, log: log)
+        }
+        return true
+    }
+
+    /// Sends the next step of a chain and the success callbacks.
+    func sendFollowUps(of m: TaskMessage, result: JSONValue, log: Logger) async {
+        var sigs: [(Signature, [Signature]?)] = []
+        if var chain = m.embed.chain, let nextStep = chain.popLast() { sigs.append((nextStep, chain.isEmpty ? nil : chain)) }
+        for cb in m.embed.callbacks ?? [] { sigs.append((cb, nil)) }
+        for (sig, rest) in sigs {
+            var nm = TaskMessage(task: sig.task, args: sig.immutable ? sig.args : [result] + sig.args, kwargs: sig.kwargs)
+            if let id = sig.options["task_id"]?.stringValue { nm.id = id }
+            nm.embed.chain = rest
+            nm.parentId = m.id
+            nm.rootId = m.rootId ?? m.id
+            let route: Route = sig.options["queue"]?.stringValue.map { .queue($0) } ?? app.route(for: sig.task)
+            do { try await app.publish(nm, to: route, retry: RetryPolicy(maxRetries: 3, initialDelay: .milliseconds(200))) } catch {
+                log.error("could not send follow-up \(sig.task): \(error)")
+            }
+        }
+    }
+
+    /// Sends errbacks with the failed task's id as first argument.
+    func sendErrbacks(of m: TaskMessage, log: Logger) async {
+        for sig in m.embed.errbacks ?? [] {
+            var nm = TaskMessage(task: sig.task, args: [.string(m.id)] + sig.args, kwargs: sig.kwargs)
+            nm.parentId = m.id
+            nm.rootId = m.rootId ?? m.id
+            do { try await app.publish(nm, to: app.route(for: sig.task)) } catch { log.error("could not send errback \(sig.task): \(error)") }
+        }
+    }
+}

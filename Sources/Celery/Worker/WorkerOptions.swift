@@ -1,0 +1,56 @@
+import Foundation
+
+/// Settings of a ``Worker``.
+public struct WorkerOptions: Sendable {
+    /// Tasks run at once. Default: the number of CPUs.
+    public var concurrency: Int
+    /// Prefetch per consumer = concurrency × this. Default 4 (Celery's default).
+    public var prefetchMultiplier: Int
+    /// Queues consumed in queue mode. Default `["celery"]`.
+    public var queues: [String]
+    /// Broadcast channels subscribed. Default none.
+    public var broadcasts: [String]
+    /// Acknowledge after the result is stored (default `true`), or before running.
+    public var acksLate: Bool
+    /// A message delivered more times than this is dead-lettered as poison. Default 5.
+    public var maxDeliveries: Int
+    /// Default soft time limit for tasks without one. Default none.
+    public var softTimeLimit: Duration?
+    /// Default hard time limit for tasks without one. Default none.
+    public var hardTimeLimit: Duration?
+    /// Worker name in results and control replies. Default `celery@<host>`.
+    public var hostname: String
+    /// Largest accepted message body in bytes; bigger ones are dead-lettered. Default 16 MiB.
+    public var maxMessageBytes: Int
+    /// How long a warm shutdown waits for running tasks before cancelling them. Default 30 s.
+    public var shutdownTimeout: Duration
+    /// Whether to listen for remote-control commands (revoke, ping…) on `celery.pidbox`. Default true.
+    public var enableControl: Bool
+    /// Revoked ids remembered (oldest forgotten first). Default 50 000 (Celery's limit).
+    public var maxRevoked: Int
+
+    public init(
+        concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchMultiplier: Int = 4,
+        queues: [String] = ["celery"], broadcasts: [String] = [], acksLate: Bool = true, maxDeliveries: Int = 5,
+        softTimeLimit: Duration? = nil, hardTimeLimit: Duration? = nil,
+        hostname: String = "celery@\(ProcessInfo.processInfo.hostName)", maxMessageBytes: Int = 16 << 20,
+        shutdownTimeout: Duration = .seconds(30), enableControl: Bool = true, maxRevoked: Int = 50_000
+    ) {
+        self.concurrency = max(1, concurrency)
+        self.prefetchMultiplier = max(1, prefetchMultiplier)
+        self.queues = queues
+        self.broadcasts = broadcasts
+        self.acksLate = acksLate
+        self.maxDeliveries = max(1, maxDeliveries)
+        self.softTimeLimit = softTimeLimit
+        self.hardTimeLimit = hardTimeLimit
+        self.hostname = hostname
+        self.maxMessageBytes = maxMessageBytes
+        self.shutdownTimeout = shutdownTimeout
+        self.enableControl = enableControl
+        self.maxRevoked = maxRevoked
+    }
+
+    /// Prefetch per consumer.
+    public var prefetch: Int { concurrency * prefetchMultiplier }
+}

@@ -1,0 +1,189 @@
+import Celery
+import Foundation
+import Testing
+
+/// One contract, every transport: the two delivery modes keep their semantics everywhere.
+@Suite struct BrokerContractTests {
+    @Test(arguments: TestServers.brokers)
+    func broadcastFansOutToEverySubscriber(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let channel = TestServers.unique("fanout")
+        var subs: [any MessageConsumer] = []
+        for _ in 0..<3 { subs.append(try await broker.consume(.broadcast(channel), options: ConsumeOptions())) }
+        try await Task.sleep(for: .milliseconds(100))  // subscriptions become active
+        for i in 0..<5 {
+            let r = try await broker.publish(message(i), to: .broadcast(channel))
+            #expect(r.receivers == nil || r.receivers == 3)
+        }
+        for s in subs {
+            var got: [Int] = []
+            for _ in 0..<5 { if let d = try await next(s) { got.append(number(d) ?? -1) } }
+            #expect(got == [0, 1, 2, 3, 4])
+            await s.cancel()
+        }
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func broadcastWithNoSubscriberIsDropped(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let channel = TestServers.unique("nobody")
+        let r = try await broker.publish(message(1), to: .broadcast(channel))
+        #expect(r.receivers == nil || r.receivers == 0)
+        let late = try await broker.consume(.broadcast(channel), options: ConsumeOptions())
+        #expect(try await next(late, within: .milliseconds(300)) == nil)
+        await late.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func queueDeliversEachMessageExactlyOnce(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("once")
+        var consumers: [any MessageConsumer] = []
+        for _ in 0..<3 { consumers.append(try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 2))) }
+        let total = 30
+        for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
+        let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
+            for c in consumers {
+                g.addTask {
+                    var got: [Int] = []
+                    while let d = try await next(c, within: .milliseconds(700)) {
+                        got.append(number(d) ?? -1)
+                        try await d.ack()
+                    }
+                    return got
+                }
+            }
+            var all: [[Int]] = []
+            for try await part in g { all.append(part) }
+            return all
+        }
+        let all = seen.flatMap { $0 }
+        #expect(all.count == total)
+        #expect(Set(all) == Set(0..<total))
+        #expect(seen.filter { !$0.isEmpty }.count >= 2, "load is shared: \(seen.map(\.count))")
+        for c in consumers { await c.cancel() }
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func queueRetainsMessagesWhileNobodyConsumes(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("retain")
+        // Declare by consuming once, then go away.
+        let first = try await broker.consume(.queue(q), options: ConsumeOptions())
+        await first.cancel()
+        for i in 0..<5 { _ = try await broker.publish(message(i), to: .queue(q)) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await broker.queueLength(q) == 5)
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 10))
+        var got: [Int] = []
+        for _ in 0..<5 {
+            let d = try #require(try await next(c))
+            got.append(number(d) ?? -1)
+            try await d.ack()
+        }
+        #expect(got.sorted() == [0, 1, 2, 3, 4])
+        #expect(try await broker.queueLength(q) == 0)
+        await c.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func unackedMessagesAreRedeliveredWhenTheirConsumerGoes(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("redeliver")
+        let dying = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 5))
+        for i in 0..<3 { _ = try await broker.publish(message(i), to: .queue(q)) }
+        var held: [Int] = []
+        for _ in 0..<3 {
+            let d = try #require(try await next(dying))
+            #expect(!d.redelivered)
+            held.append(number(d) ?? -1)
+        }
+        await dying.cancel()
+        let survivor = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 5))
+        var again: [Int] = []
+        for _ in 0..<3 {
+            let d = try #require(try await next(survivor))
+            #expect(d.redelivered)
+            #expect(d.deliveryCount >= 2)
+            again.append(number(d) ?? -1)
+            try await d.ack()
+        }
+        #expect(again.sorted() == held.sorted())
+        await survivor.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func prefetchBoundsUnackedDeliveries(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("prefetch")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 2))
+        for i in 0..<5 { _ = try await broker.publish(message(i), to: .queue(q)) }
+        let a = try #require(try await next(c))
+        _ = try #require(try await next(c))
+        #expect(try await next(c, within: .milliseconds(400)) == nil, "a third delivery exceeds prefetch 2")
+        try await a.ack()
+        #expect(try await next(c) != nil, "acking frees a slot")
+        await c.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func requeueRedeliversAndDeadLetterDoesNot(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("settle")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
+        _ = try await broker.publish(message(7), to: .queue(q))
+        let d1 = try #require(try await next(c))
+        try await d1.requeue()
+        let d2 = try #require(try await next(c))
+        #expect(number(d2) == 7)
+        #expect(d2.redelivered)
+        #expect(d2.deliveryCount >= 2)
+        try await d2.deadLetter(reason: "contract test")
+        #expect(try await next(c, within: .milliseconds(400)) == nil, "a dead-lettered message is not redelivered")
+        #expect(try await broker.queueLength(q) == 0)
+        await c.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func stoppedConsumerKeepsWhatItHolds(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("stop")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 4))
+        for i in 0..<2 { _ = try await broker.publish(message(i), to: .queue(q)) }
+        let held = try #require(try await next(c))
+        await c.stopDeliveries()
+        #expect(try await next(c, within: .milliseconds(300)) == nil)
+        try await held.ack()  // still acknowledgeable after deliveries stopped
+        await c.cancel()
+        let other = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 4))
+        let rest = try #require(try await next(other))
+        #expect(number(rest) != number(held))
+        try await rest.ack()
+        #expect(try await next(other, within: .milliseconds(300)) == nil)
+        await other.cancel()
+        try await broker.close()
+    }
+
+    @Test(arguments: TestServers.brokers)
+    func messagesRoundTripHeadersAndProperties(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("roundtrip")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions())
+        let sent = try TaskMessage(task: "tasks.echo", args: ["ü", 1.5, ["a": nil]]).brokerMessage()
+        _ = try await broker.publish(sent, to: .queue(q))
+        let d = try #require(try await next(c))
+        let m = try TaskMessage(d.message)
+        #expect(m == (try TaskMessage(sent)))
+        #expect(d.message.correlationId == sent.correlationId)
+        try await d.ack()
+        await c.cancel()
+        try await broker.close()
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderContract() { #expect(Bool(true)) }
