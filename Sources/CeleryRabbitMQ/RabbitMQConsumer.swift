@@ -7,6 +7,9 @@ import Logging
 /// Broadcast mode: an exclusive auto-delete queue `bcast.<uuid>` bound to the fanout
 /// exchange, no acks.
 ///
+/// Deliveries are pumped from the channel into a buffer (bounded by the prefetch in queue
+/// mode), so cancelling a waiting ``next()`` never loses or strands a message.
+///
 /// Recovery: when the channel or connection fails, ``next()`` reconnects with exponential
 /// backoff (``RabbitMQOptions/reconnectInitialDelay`` … ``RabbitMQOptions/reconnectMaxDelay``),
 /// declares the exchange, queue, bindings and dead-letter topology again and re-issues
@@ -20,8 +23,14 @@ actor RabbitMQConsumer: MessageConsumer {
     let tag: String
     private var prefetch: Int
     private var channel: AMQPChannel?
-    private var iterator: AsyncThrowingStream<AMQPMessage, any Error>.AsyncIterator?
     private var queueInfo = RabbitMQConnectionKeeper.QueueInfo(hasDeadLetterExchange: false)
+    private var buffer: [(AMQPMessage, AMQPChannel)] = []  // small: at most the prefetch
+    private var waiter: CheckedContinuation<Void, Never>?
+    /// Bumped per subscription so a stale pump's end is ignored.
+    private var generation = 0
+    private var subscribed = false
+    private var lastError: (any Error)?
+    private var stopped = false
     private var cancelled = false
 
     init(broker: RabbitMQBroker, route: Route, options: ConsumeOptions) {
@@ -49,20 +58,55 @@ actor RabbitMQConsumer: MessageConsumer {
                 try await ch.queueBind(queue: q, exchange: name, routingKey: name)
                 stream = try await ch.consume(queue: q, consumerTag: tag, noAck: true, exclusive: true)
             }
+            generation += 1
+            let gen = generation
             channel = ch
-            iterator = stream.makeAsyncIterator()
+            subscribed = true
+            Task { [self] in
+                do {
+                    for try await m in stream { self.push(m, ch) }
+                    self.ended(gen, nil)
+                } catch {
+                    self.ended(gen, error)
+                }
+            }
         } catch {
             throw RabbitMQMessageMapping.celeryError(error, "cannot consume \(route) on \(broker.displayURL)")
         }
     }
 
+    private func push(_ m: AMQPMessage, _ ch: AMQPChannel) {
+        buffer.append((m, ch))
+        waiter?.resume()
+        waiter = nil
+    }
+
+    private func ended(_ gen: Int, _ error: (any Error)?) {
+        guard gen == generation else { return }
+        subscribed = false
+        channel = nil
+        lastError = error
+        waiter?.resume()
+        waiter = nil
+    }
+
+    private func wake() {
+        waiter?.resume()
+        waiter = nil
+    }
+
     func next() async throws -> Delivery? {
         var delay = broker.options.reconnectInitialDelay
-        while !cancelled, !Task.isCancelled {
-            if iterator == nil {
+        while !cancelled, !stopped, !Task.isCancelled {
+            if !buffer.isEmpty { let (m, ch) = buffer.removeFirst(); return delivery(m, channel: ch) }
+            if !subscribed {
+                if let e = lastError {
+                    broker.logger.warning("RabbitMQ consumer lost its subscription; recovering", metadata: ["route": "\(route)", "error": "\(e)"])
+                    lastError = nil
+                }
                 do {
                     try await subscribe(firstAttempt: false)
-                    broker.logger.notice("RabbitMQ consumer recovered", metadata: ["route": "\(route)", "broker": "\(broker.displayURL)"])
+                    broker.logger.notice("RabbitMQ consumer resubscribed", metadata: ["route": "\(route)", "broker": "\(broker.displayURL)"])
                     delay = broker.options.reconnectInitialDelay
                 } catch let e as CeleryError where e.kind == .invalidState {
                     return nil  // broker closed
@@ -72,29 +116,13 @@ actor RabbitMQConsumer: MessageConsumer {
                         metadata: ["route": "\(route)", "error": "\(error)", "retry_in": "\(delay)"])
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, broker.options.reconnectMaxDelay)
-                    continue
                 }
+                continue
             }
-            var it = iterator!
-            let ch = channel!
-            do {
-                let m = try await it.next(isolation: self)
-                if let m {
-                    iterator = it
-                    return delivery(m, channel: ch)
-                }
-                // Finished: cancelled by us, or this task was cancelled (the stream ended).
-                iterator = nil
-                channel = nil
-                if !cancelled { try? await ch.close() }
-            } catch {
-                guard !cancelled else { return nil }
-                broker.logger.warning(
-                    "RabbitMQ consumer lost its subscription; recovering",
-                    metadata: ["route": "\(route)", "error": "\(error)"])
-                iterator = nil
-                channel = nil
-                try? await ch.close()
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { waiter = $0 }
+            } onCancel: {
+                Task { await self.wake() }
             }
         }
         return nil
@@ -115,14 +143,26 @@ actor RabbitMQConsumer: MessageConsumer {
         }
     }
 
+    /// `basic.cancel` only: no new deliveries; held ones can still be settled. A waiting
+    /// ``next()`` returns `nil`.
+    func stopDeliveries() async {
+        guard !stopped else { return }
+        stopped = true
+        wake()
+        if let ch = channel { try? await ch.cancel(consumerTag: tag) }
+    }
+
     /// `basic.cancel`, then closes the channel so the server requeues unacknowledged
     /// deliveries (marked redelivered). ``next()`` then returns `nil`.
     func cancel() async {
         guard !cancelled else { return }
         cancelled = true
+        wake()
         broker.forget(self)
+        generation += 1
+        buffer.removeAll()
         if let ch = channel {
-            try? await ch.cancel(consumerTag: tag)
+            if !stopped { try? await ch.cancel(consumerTag: tag) }
             try? await ch.close()
         }
         channel = nil
