@@ -3,7 +3,10 @@ import Celery
 import Foundation
 import Logging
 
-/// A subscription on its own channel. Queue mode: `basic.qos` = prefetch, manual acks.
+/// A subscription on its own channel. Queue mode: `basic.qos` = prefetch with
+/// `global=true` (RabbitMQ reads that as a per-channel limit, which — unlike the
+/// per-consumer limit — can be changed while the consumer runs; one consumer per channel
+/// makes the two equivalent, and kombu does the same), manual acks.
 /// Broadcast mode: an exclusive auto-delete queue `bcast.<uuid>` bound to the fanout
 /// exchange, no acks.
 ///
@@ -20,7 +23,9 @@ import Logging
 actor RabbitMQConsumer: MessageConsumer {
     let broker: RabbitMQBroker
     let route: Route
-    let tag: String
+    let baseTag: String
+    private var tag: String
+    private var tagCount = 0
     private var prefetch: Int
     private var channel: AMQPChannel?
     private var queueInfo = RabbitMQConnectionKeeper.QueueInfo(hasDeadLetterExchange: false)
@@ -37,7 +42,8 @@ actor RabbitMQConsumer: MessageConsumer {
         self.broker = broker
         self.route = route
         self.prefetch = options.prefetch
-        self.tag = options.consumerTag ?? "swift-celery.\(UUID().uuidString.lowercased())"
+        self.baseTag = options.consumerTag ?? "swift-celery.\(UUID().uuidString.lowercased())"
+        self.tag = baseTag
     }
 
     /// Opens a channel and starts consuming. Throws ``CeleryError``.
@@ -49,7 +55,7 @@ actor RabbitMQConsumer: MessageConsumer {
             switch route {
             case .queue(let q):
                 queueInfo = try await broker.keeper.declareQueue(q)
-                try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch))
+                try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch), global: perChannelQos)
                 stream = try await ch.consume(queue: q, consumerTag: tag)
             case .broadcast(let name):
                 try await broker.keeper.declareFanout(name)
@@ -58,20 +64,28 @@ actor RabbitMQConsumer: MessageConsumer {
                 try await ch.queueBind(queue: q, exchange: name, routingKey: name)
                 stream = try await ch.consume(queue: q, consumerTag: tag, noAck: true, exclusive: true)
             }
-            generation += 1
-            let gen = generation
             channel = ch
-            subscribed = true
-            Task { [self] in
-                do {
-                    for try await m in stream { self.push(m, ch) }
-                    self.ended(gen, nil)
-                } catch {
-                    self.ended(gen, error)
-                }
-            }
+            startPump(stream, ch)
         } catch {
             throw RabbitMQMessageMapping.celeryError(error, "cannot consume \(route) on \(broker.displayURL)")
+        }
+    }
+
+    /// Quorum queues refuse `global` qos (540, which closes the connection): they get the
+    /// per-consumer limit, changed by re-subscribing (see ``adjustPrefetch(by:)``).
+    private var perChannelQos: Bool { broker.options.queueType != .quorum }
+
+    private func startPump(_ stream: AsyncThrowingStream<AMQPMessage, any Error>, _ ch: AMQPChannel) {
+        generation += 1
+        let gen = generation
+        subscribed = true
+        Task { [self] in
+            do {
+                for try await m in stream { self.push(m, ch) }
+                self.ended(gen, nil)
+            } catch {
+                self.ended(gen, error)
+            }
         }
     }
 
@@ -84,7 +98,9 @@ actor RabbitMQConsumer: MessageConsumer {
     private func ended(_ gen: Int, _ error: (any Error)?) {
         guard gen == generation else { return }
         subscribed = false
-        channel = nil
+        // A normal end is our own basic.cancel: the channel lives on (held deliveries stay
+        // ackable until cancel() closes it). An error means the channel is gone.
+        if error != nil { channel = nil }
         lastError = error
         waiter?.resume()
         waiter = nil
@@ -168,14 +184,26 @@ actor RabbitMQConsumer: MessageConsumer {
         channel = nil
     }
 
-    /// Re-issues `basic.qos` with the new limit (at least 1).
+    /// Changes the prefetch limit (at least 1). Classic queues: re-issues `basic.qos` (the
+    /// per-channel limit applies at once). Quorum queues: sets the per-consumer limit and
+    /// re-subscribes on the same channel with a new consumer tag, then cancels the old
+    /// consumer; deliveries held from the old consumer stay ackable but no longer count
+    /// toward the new limit.
     func adjustPrefetch(by delta: Int) async {
         prefetch = max(1, prefetch + delta)
-        guard case .queue = route, let ch = channel else { return }
+        guard case .queue(let q) = route, let ch = channel, subscribed, !stopped, !cancelled else { return }
         do {
-            try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch))
+            try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch), global: perChannelQos)
+            guard !perChannelQos else { return }
+            tagCount += 1
+            let newTag = "\(baseTag).\(tagCount)"
+            let stream = try await ch.consume(queue: q, consumerTag: newTag)
+            let oldTag = tag
+            tag = newTag
+            startPump(stream, ch)
+            try await ch.cancel(consumerTag: oldTag)
         } catch {
-            broker.logger.warning("basic.qos failed", metadata: ["route": "\(route)", "error": "\(error)"])
+            broker.logger.warning("changing the prefetch failed", metadata: ["route": "\(route)", "error": "\(error)"])
         }
     }
 }
