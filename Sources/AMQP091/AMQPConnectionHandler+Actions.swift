@@ -92,10 +92,10 @@ extension AMQPConnectionHandler {
         guard t.heartbeatSeconds > 0 else { return }
         let interval = TimeAmount.seconds(Int64(t.heartbeatSeconds))
         let half = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 500)
-        lastReceived = .now()
+        lastReceived = context.eventLoop.now
         heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
             guard let context = self.context else { return }
-            if NIODeadline.now() - self.lastReceived > interval * 2 {
+            if context.eventLoop.now - self.lastReceived > interval * 2 {
                 self.fail(AMQPError(
                     .heartbeatMissed, "no frame from \(self.endpoint) for \(t.heartbeatSeconds * 2) s (two heartbeat intervals); connection considered dead"))
                 return

@@ -67,7 +67,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lastReceived = .now()
+        lastReceived = context.eventLoop.now
         if frame.channel == 0 {
             switch frame.payload {
             case .method(let m): perform(connection.receive(m))
