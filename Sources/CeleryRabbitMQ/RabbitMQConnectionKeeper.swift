@@ -125,7 +125,8 @@ actor RabbitMQConnectionKeeper {
         }
         let exact = try await declareTolerant(queue, arguments: options.workQueueArguments(queue: queue), on: c, logger: logger)
         try await ch.queueBind(queue: queue, exchange: queue, routingKey: queue)
-        return QueueInfo(hasDeadLetterExchange: options.deadLettering && exact)
+        let wanted = options.workQueueArguments(queue: queue)["x-dead-letter-exchange"] != nil
+        return QueueInfo(hasDeadLetterExchange: wanted && exact)
     }
 
     /// Declares a durable queue with `arguments`; if it exists with different arguments

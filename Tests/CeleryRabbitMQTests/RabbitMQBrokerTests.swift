@@ -75,7 +75,7 @@ struct RabbitMQBrokerTests {
 
     @Test func deadLetterGoesToDeadLetterQueue() async throws {
         guard let url = amqpURL() else { return }
-        let broker = try RabbitMQBroker(url: url)
+        let broker = try RabbitMQBroker(url: url + "?dlx_argument=true")
         let q = unique("b-dlx")
         _ = try await broker.publish(taskMessage(9), to: .queue(q))
         let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
@@ -93,6 +93,28 @@ struct RabbitMQBrokerTests {
         try await broker.close()
     }
 
+    /// By default classic queues are declared exactly as Celery declares them, so a Python
+    /// worker's declaration of the same queue succeeds; dead-letters still reach `<q>.dead_letter`.
+    @Test func defaultDeclarationMatchesCelerys() async throws {
+        guard let url = amqpURL() else { return }
+        let broker = try RabbitMQBroker(url: url)
+        let q = unique("b-compat")
+        _ = try await broker.publish(taskMessage(4), to: .queue(q))
+        let (conn, ch) = try await rawChannel(url)
+        try await ch.exchangeDeclare(q, type: "direct", durable: true)
+        let declared = try await ch.queueDeclare(.init(queue: q, durable: true))  // no 406
+        #expect(declared.messageCount == 1)
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
+        let d = try #require(try await next(c))
+        try await d.deadLetter(reason: "compat")
+        let dead = try #require(try await ch.get(queue: "\(q).dead_letter", noAck: true))
+        #expect(dead.properties.headers?["x-celery-dead-letter-reason"]?.stringValue == "compat")
+        #expect(dead.body == d.message.body)
+        await c.cancel()
+        try await broker.close()
+        try await conn.close()
+    }
+
     @Test func celeryDeclaredQueueWithoutDLXFallsBack() async throws {
         guard let url = amqpURL() else { return }
         let q = unique("b-celeryq")
@@ -101,7 +123,7 @@ struct RabbitMQBrokerTests {
         try await ch.exchangeDeclare(q, type: "direct", durable: true)
         try await ch.queueDeclare(.init(queue: q, durable: true))
         try await ch.queueBind(queue: q, exchange: q, routingKey: q)
-        let broker = try RabbitMQBroker(url: url)
+        let broker = try RabbitMQBroker(url: url + "?dlx_argument=true")
         _ = try await broker.publish(taskMessage(3), to: .queue(q))
         let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 1))
         let d = try #require(try await next(c))
