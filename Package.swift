@@ -99,6 +99,9 @@ let package = Package(
         .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks"]),
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
+        // Python Celery 5 interop: our worker and client against theirs, over real servers.
+        .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
+        .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
     ]
 )

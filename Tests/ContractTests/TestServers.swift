@@ -53,16 +53,9 @@ enum TestServers {
     }
 }
 
-/// Waits for the next delivery up to `timeout`; `nil` if none came. The pending `next()`
-/// is cancelled on timeout.
+/// Waits for the next delivery up to `timeout`; `nil` if none came.
 func next(_ c: any MessageConsumer, within timeout: Duration = .seconds(5)) async throws -> Delivery? {
-    let pending = Task { try await c.next() }
-    let timer = Task {
-        try? await Task.sleep(for: timeout)
-        if !Task.isCancelled { pending.cancel() }
-    }
-    defer { timer.cancel() }
-    do { return try await pending.value } catch is CancellationError { return nil }
+    try await c.next(within: timeout)
 }
 
 /// A task-like message with a counter in its body.

@@ -144,16 +144,11 @@ public final class Celery: Sendable {
 
     /// Broadcasts a remote-control command to workers (no reply collected).
     public func control(method: String, arguments: [String: JSONValue], destination: [String]? = nil) async throws {
-        let body: JSONValue = [
-            "method": .string(method), "arguments": .object(arguments),
-            "destination": destination.map { .array($0.map(JSONValue.string)) } ?? .null,
-            "pattern": .null, "matcher": .null,
-        ]
-        let msg = BrokerMessage(
-            body: try JSONCoding.encode(body), headers: ["clock": 1, "expires": .double(Date().timeIntervalSince1970 + 60)],
-            deliveryMode: 1)
-        _ = try await broker.publish(msg, to: .broadcast(ControlMessage.exchange))
+        try await ControlClient(app: self).cast(method, arguments: arguments, destination: destination)
     }
+
+    /// Remote control with replies (`ping`, `inspect`…).
+    public var controlClient: ControlClient { ControlClient(app: self) }
 
     /// Closes the broker and backend.
     public func close() async throws {

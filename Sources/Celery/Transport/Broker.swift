@@ -63,6 +63,19 @@ public protocol MessageConsumer: Sendable {
 extension MessageConsumer {
     public func adjustPrefetch(by delta: Int) async {}
     public func stopDeliveries() async {}
+
+    /// The next delivery if one arrives within `timeout`, else `nil`. The pending receive is
+    /// cancelled on timeout (transports return `nil` from a cancelled ``next()`` without
+    /// losing a message).
+    public func next(within timeout: Duration) async throws -> Delivery? {
+        let pending = Task { try await self.next() }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { pending.cancel() }
+        }
+        defer { timer.cancel() }
+        do { return try await pending.value } catch is CancellationError { return nil }
+    }
 }
 
 /// How a delivery is settled. Implemented by each transport.

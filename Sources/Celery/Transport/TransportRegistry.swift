@@ -56,7 +56,7 @@ public enum TransportRegistry {
     }
 
     private static let builtins: Void = {
-        registerBroker(scheme: "memory") { url, _ in InMemoryBroker.named(url.host) }
+        registerBroker(scheme: "memory") { url, _ in InMemoryConnection(InMemoryBroker.named(url.host)) }
         registerBackend(scheme: "memory") { url, _ in InMemoryResultBackend.named(url.host) }
     }()
 

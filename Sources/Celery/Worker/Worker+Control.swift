@@ -11,6 +11,10 @@ extension Worker {
             return
         }
         if case .array(let dest)? = cmd["destination"], !dest.contains(.string(options.hostname)) { return }
+        if let expires = d.message.headers["expires"]?.doubleValue, expires < Date().timeIntervalSince1970 {
+            logger.debug("ignored expired control command \(method)")
+            return
+        }
         let args = cmd["arguments"]?.objectValue ?? [:]
         let reply: JSONValue?
         switch method {
@@ -31,6 +35,25 @@ extension Worker {
             logger.warning("shutdown requested by remote control")
             shutdown()
             reply = ["ok": "shutting down"]
+        case "add_consumer":
+            if let q = args["queue"]?.stringValue, !q.isEmpty {
+                do {
+                    try await startConsuming(.queue(q))
+                    reply = ["ok": .string("add consumer \(q)")]
+                } catch { reply = ["error": .string("could not consume \(q): \(error)")] }
+            } else { reply = ["error": "add_consumer needs a 'queue' argument"] }
+        case "cancel_consumer":
+            if let q = args["queue"]?.stringValue {
+                await stopConsuming(.queue(q))
+                reply = ["ok": .string("no longer consuming from \(q)")]
+            } else { reply = ["error": "cancel_consumer needs a 'queue' argument"] }
+        case "rate_limit":
+            if let name = args["task_name"]?.stringValue, let spec = args["rate_limit"] {
+                if let perSecond = RateLimitSpec.perSecond(spec) {
+                    setRateLimit(name, perSecond: perSecond == 0 ? nil : perSecond)
+                    reply = ["ok": .string("new rate limit set successfully")]
+                } else { reply = ["error": .string("invalid rate limit \(spec) (use N, N/s, N/m or N/h)")] }
+            } else { reply = ["error": "rate_limit needs 'task_name' and 'rate_limit'"] }
         default:
             reply = controlReply(method: method, arguments: args)
         }
@@ -78,11 +101,29 @@ extension Worker {
                 "broker": ["transport": .string(app.broker.displayURL)],
             ]
         case "active_queues":
-            return .array((options.queues.map { ($0, "direct") } + options.broadcasts.map { ($0, "fanout") }).map {
+            let routes = consumedRoutes.filter { $0 != .broadcast(ControlMessage.exchange) }.sorted { $0.description < $1.description }
+            return .array(routes.map { ($0.name, $0.isBroadcast ? "fanout" : "direct") }.map {
                 ["name": .string($0.0), "exchange": ["name": .string($0.0), "type": .string($0.1)], "routing_key": .string($0.0)]
             })
         default:
             return ["error": .string("unknown command '\(method)'")]
+        }
+    }
+}
+
+/// Celery rate-limit strings: `10`, `10/s`, `100/m`, `1000/h` (per second, minute, hour).
+enum RateLimitSpec {
+    static func perSecond(_ v: JSONValue) -> Double? {
+        if let d = v.doubleValue { return d >= 0 ? d : nil }
+        guard let s = v.stringValue else { return v.isNull ? 0 : nil }
+        let parts = s.split(separator: "/")
+        guard let n = Double(parts.first ?? ""), n >= 0 else { return nil }
+        guard parts.count == 2 else { return parts.count == 1 ? n : nil }
+        switch parts[1] {
+        case "s": return n
+        case "m": return n / 60
+        case "h": return n / 3600
+        default: return nil
         }
     }
 }

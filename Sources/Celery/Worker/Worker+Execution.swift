@@ -28,6 +28,9 @@ extension Worker {
                 _ = await storeReliably(meta, log: log)
             }
             do { try await d.deadLetter(reason: reason.message) } catch { log.error("dead-lettering failed: \(error)") }
+            if let id = inc.message?.id ?? d.message.taskId {
+                await events?.send("task-rejected", ["uuid": .string(id), "requeue": false, "reason": .string(reason.message)])
+            }
             return
         }
         guard let m = inc.message, let task = app.registeredTask(m.task) else { return }
@@ -43,10 +46,12 @@ extension Worker {
             meta.dateDone = Date()
             if !m.ignoreResult { _ = await storeReliably(meta, log: log) }
             try? await d.ack()
+            await events?.send("task-revoked", ["uuid": .string(m.id), "terminated": false, "expired": .bool(expired), "signum": nil])
             return
         }
 
         // 3. Run.
+        await waitForRateLimit(m.task)
         let acksLate = task.options.acksLate ?? options.acksLate
         if !acksLate { try? await d.ack() }
         let startedAt = Date()
@@ -59,6 +64,7 @@ extension Worker {
             started.result = ["pid": .int(Int64(ProcessInfo.processInfo.processIdentifier)), "hostname": .string(options.hostname)]
             do { try await app.backend!.store(started) } catch { log.warning("could not store STARTED: \(error)") }
         }
+        await events?.send("task-started", ["uuid": .string(m.id)])
         log.info("task started\(d.redelivered ? " (redelivered, delivery \(d.deliveryCount))" : "")")
         let ctx = TaskContext(
             id: m.id, name: m.task, retries: m.retries, args: m.args, kwargs: m.kwargs, route: d.route,
@@ -85,17 +91,17 @@ extension Worker {
         var meta = base
         meta.dateDone = Date()
         switch outcome {
-        case .success(let value) where !terminated:
+        case _ where terminated:
+            meta.status = .revoked
+            meta.result = TaskError(type: "TaskRevokedError", message: "terminated", module: "celery.exceptions").exceptionInfo
+            state.withLock { $0.stats.revoked += 1 }
+            log.info("task terminated by revoke")
+        case .success(let value):
             meta.status = .success
             meta.result = value
             state.withLock { $0.stats.succeeded += 1 }
             log.info("task succeeded in \(String(format: "%.6f", runtime))s: \(PythonRepr.repr(value).prefix(200))")
             await sendFollowUps(of: m, result: value, log: log)
-        case .success, .failure where terminated:
-            meta.status = .revoked
-            meta.result = TaskError(type: "TaskRevokedError", message: "terminated", module: "celery.exceptions").exceptionInfo
-            state.withLock { $0.stats.revoked += 1 }
-            log.info("task terminated by revoke")
         case .failure(let error):
             if let retry = await retryIfRequested(m, task: task, error: error, route: d.route, base: base, storeResults: storeResults, log: log) {
                 if retry { try? await d.ack() } else if acksLate { try? await d.requeue() }
@@ -116,6 +122,13 @@ extension Worker {
             state.withLock { $0.stats.failed += 1 }
             log.error("task exceeded its \(hardLimit ? "hard" : "soft") time limit of \(limit.seconds)s")
         }
+        await events?.send(Self.eventType(meta.status), [
+            "uuid": .string(m.id), "runtime": .double(runtime),
+            "result": meta.status == .success ? .string(PythonRepr.repr(meta.result)) : .null,
+            "exception": meta.status == .failure ? .string(meta.error.map { "\($0.type)(\(PythonRepr.repr(.string($0.message))))" } ?? "") : .null,
+            "traceback": meta.traceback.map(JSONValue.string) ?? .null,
+            "terminated": .bool(meta.status == .revoked),
+        ])
         if storeResults {
             let stored = await storeReliably(meta, log: log)
             if !stored {
@@ -126,6 +139,14 @@ extension Worker {
         }
         if acksLate {
             do { try await d.ack() } catch { log.warning("ack failed: \(error)") }
+        }
+    }
+
+    static func eventType(_ s: TaskState) -> String {
+        switch s {
+        case .success: return "task-succeeded"
+        case .revoked: return "task-revoked"
+        default: return "task-failed"
         }
     }
 

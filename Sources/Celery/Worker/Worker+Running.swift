@@ -105,6 +105,7 @@ extension Worker {
             return false
         }
         state.withLock { $0.stats.retried += 1 }
+        await events?.send("task-retried", ["uuid": .string(m.id), "exception": .string(describe(error)), "retries": .int(Int64(next.retries))])
         log.info("task retry \(next.retries) in \(String(format: "%.3f", delay.seconds))s: \(describe(error))")
         if storeResults {
             var meta = base

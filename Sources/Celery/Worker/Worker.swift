@@ -24,6 +24,7 @@ public final class Worker: Sendable {
     let coldRequested = Event()
     let finished = Event()
     let started = Event()
+    let events: EventDispatcher?
 
     public init(app: Celery, options: WorkerOptions = WorkerOptions(), logger: Logger? = nil) {
         self.app = app
@@ -32,6 +33,16 @@ public final class Worker: Sendable {
         l[metadataKey: "worker"] = .string(options.hostname)
         self.logger = l
         self.state = Mutex(WorkerState(revoked: RevokedSet(limit: options.maxRevoked)))
+        self.events = options.sendEvents ? EventDispatcher(broker: app.broker, hostname: options.hostname, logger: l) : nil
+    }
+
+    /// Fields of worker events.
+    func workerFields() -> [String: JSONValue] {
+        let s = stats
+        return [
+            "freq": .double(options.heartbeatInterval.seconds), "sw_ident": "swift-celery", "sw_ver": "0.1.0", "sw_sys": "Linux",
+            "active": .int(Int64(activeTasks.count)), "processed": .int(Int64(s.total.values.reduce(0, +))),
+        ]
     }
 
     /// Consumes and runs tasks until ``shutdown()``. Throws if a consumer cannot be started
@@ -39,23 +50,26 @@ public final class Worker: Sendable {
     public func run() async throws {
         var routes: [Route] = options.queues.map { .queue($0) } + options.broadcasts.map { .broadcast($0) }
         if options.enableControl { routes.append(.broadcast(ControlMessage.exchange)) }
-        var consumers: [(Route, any MessageConsumer)] = []
         do {
-            for r in routes {
-                let c = try await app.broker.consume(r, options: ConsumeOptions(prefetch: options.prefetch, consumerTag: options.hostname))
-                consumers.append((r, c))
-            }
+            for r in routes { try await startConsuming(r) }
         } catch {
-            for (_, c) in consumers { await c.cancel() }
+            for c in state.withLock({ $0.consumers.values.map(\.consumer) }) { await c.cancel() }
             finished.fire()
             throw error
         }
         logger.info(
             "worker ready: \(options.concurrency) slots, consuming \(routes.map(\.description).joined(separator: ", ")) from \(app.broker.displayURL)")
         started.fire()
+        await events?.send("worker-online", workerFields())
         await withTaskGroup(of: Void.self) { group in
-            for (route, consumer) in consumers {
-                group.addTask { await self.readLoop(consumer, route: route) }
+            if let events {
+                group.addTask {
+                    while !self.stopRequested.isFired {
+                        _ = await self.stopRequested.wait(timeout: self.options.heartbeatInterval)
+                        if self.stopRequested.isFired { break }
+                        await events.send("worker-heartbeat", self.workerFields())
+                    }
+                }
             }
             let executorsDone = Event()
             group.addTask {
@@ -70,8 +84,11 @@ public final class Worker: Sendable {
             // Warm shutdown.
             await stopRequested.wait()
             logger.info("warm shutdown: no new messages; waiting up to \(options.shutdownTimeout.seconds)s for running tasks")
-            state.withLock { $0.stopping = true }
-            for (_, c) in consumers { await c.stopDeliveries() }
+            let consumers = state.withLock { s -> [ConsumerEntry] in
+                s.stopping = true
+                return Array(s.consumers.values) + s.retiredConsumers
+            }
+            for c in consumers { await c.consumer.stopDeliveries() }
             let unstarted = buffer.close()
             let scheduled = state.withLock { s -> [Incoming] in
                 let items = s.scheduled.values.map { $0.timer?.cancel(); return $0.incoming }
@@ -98,17 +115,73 @@ public final class Worker: Sendable {
                 for r in running { r.cancel() }
                 _ = await executorsDone.wait(timeout: .seconds(5))
             }
-            for (_, c) in consumers { await c.cancel() }
+            for c in consumers { await c.consumer.cancel() }
+            for c in consumers { c.reader.cancel() }
+            for c in consumers { await c.reader.value }
             group.cancelAll()
         }
+        await events?.send("worker-offline", workerFields())
         logger.info("worker stopped")
         finished.fire()
+    }
+
+    /// Starts consuming a route (used at startup and by the `add_consumer` control command).
+    public func startConsuming(_ route: Route) async throws {
+        guard state.withLock({ !$0.stopping && $0.consumers[route] == nil }) else { return }
+        let c = try await app.broker.consume(route, options: ConsumeOptions(prefetch: options.prefetch, consumerTag: options.hostname))
+        let reader = Task { await self.readLoop(c, route: route) }
+        let duplicate = state.withLock { s -> Bool in
+            if s.consumers[route] != nil || s.stopping { return true }
+            s.consumers[route] = ConsumerEntry(route: route, consumer: c, reader: reader)
+            return false
+        }
+        if duplicate {
+            await c.cancel()
+            reader.cancel()
+        }
+    }
+
+    /// Stops consuming a queue (the `cancel_consumer` control command). Messages already
+    /// received still run and are acknowledged.
+    public func stopConsuming(_ route: Route) async {
+        let entry = state.withLock { s -> ConsumerEntry? in
+            guard let e = s.consumers.removeValue(forKey: route) else { return nil }
+            s.retiredConsumers.append(e)
+            return e
+        }
+        await entry?.consumer.stopDeliveries()
+    }
+
+    /// Routes consumed now.
+    public var consumedRoutes: [Route] { state.withLock { Array($0.consumers.keys) } }
+
+    /// Limits a task to `perSecond` starts per second on this worker (`nil` removes the limit).
+    public func setRateLimit(_ task: String, perSecond: Double?) {
+        state.withLock { s in
+            if let perSecond, perSecond > 0 { s.rateLimits[task] = RateLimit(interval: 1 / perSecond) } else { s.rateLimits[task] = nil }
+        }
+    }
+
+    /// Waits as a task's rate limit requires before starting it.
+    func waitForRateLimit(_ task: String) async {
+        let wait = state.withLock { s -> Double in
+            guard var rl = s.rateLimits[task] else { return 0 }
+            let now = Date().timeIntervalSince1970
+            let start = max(now, rl.next)
+            rl.next = start + rl.interval
+            s.rateLimits[task] = rl
+            return start - now
+        }
+        if wait > 0 { try? await Task.sleep(for: .seconds(double: wait)) }
     }
 
     /// Requests a warm shutdown; a second call requests a cold one.
     public func shutdown() {
         if stopRequested.isFired { coldRequested.fire() } else { stopRequested.fire() }
     }
+
+    /// Whether a shutdown was requested.
+    public var isShuttingDown: Bool { stopRequested.isFired }
 
     /// Waits until ``run()`` has started its consumers.
     public func waitUntilStarted() async { await started.wait() }
@@ -183,6 +256,15 @@ public final class Worker: Sendable {
             do { inc.message = try TaskMessage(delivery.message) } catch let e as CeleryError { inc.decodeError = e } catch {
                 inc.decodeError = CeleryError(.decoding, "\(error)")
             }
+        }
+        if let m = inc.message {
+            await events?.send("task-received", [
+                "uuid": .string(m.id), "name": .string(m.task), "args": .string(m.argsrepr ?? PythonRepr.args(m.args)),
+                "kwargs": .string(m.kwargsrepr ?? PythonRepr.kwargs(m.kwargs)), "root_id": m.rootId.map(JSONValue.string) ?? .null,
+                "parent_id": m.parentId.map(JSONValue.string) ?? .null, "retries": .int(Int64(m.retries)),
+                "eta": m.eta.map { .string(CeleryDate.format($0)) } ?? .null,
+                "expires": m.expires.map { .string(CeleryDate.format($0)) } ?? .null,
+            ])
         }
         if let m = inc.message, let eta = m.eta, eta.timeIntervalSinceNow > 0.001, !(m.expires.map { $0 <= eta } ?? false) {
             await schedule(inc, message: m, eta: eta)

@@ -28,14 +28,21 @@ public struct WorkerOptions: Sendable {
     public var enableControl: Bool
     /// Revoked ids remembered (oldest forgotten first). Default 50 000 (Celery's limit).
     public var maxRevoked: Int
+    /// Send task and worker events on `celeryev` (broadcast). Default true.
+    public var sendEvents: Bool
+    /// Seconds between `worker-heartbeat` events. Default 2 s (Celery's default).
+    public var heartbeatInterval: Duration
 
     public init(
         concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchMultiplier: Int = 4,
         queues: [String] = ["celery"], broadcasts: [String] = [], acksLate: Bool = true, maxDeliveries: Int = 5,
         softTimeLimit: Duration? = nil, hardTimeLimit: Duration? = nil,
         hostname: String = "celery@\(ProcessInfo.processInfo.hostName)", maxMessageBytes: Int = 16 << 20,
-        shutdownTimeout: Duration = .seconds(30), enableControl: Bool = true, maxRevoked: Int = 50_000
+        shutdownTimeout: Duration = .seconds(30), enableControl: Bool = true, maxRevoked: Int = 50_000,
+        sendEvents: Bool = true, heartbeatInterval: Duration = .seconds(2)
     ) {
+        self.sendEvents = sendEvents
+        self.heartbeatInterval = heartbeatInterval
         self.concurrency = max(1, concurrency)
         self.prefetchMultiplier = max(1, prefetchMultiplier)
         self.queues = queues

@@ -84,6 +84,22 @@ struct WorkerState {
     var stats = WorkerStats()
     var stopping = false
     var cold = false
+    var consumers: [Route: ConsumerEntry] = [:]
+    var retiredConsumers: [ConsumerEntry] = []
+    var rateLimits: [String: RateLimit] = [:]
+}
+
+/// A consumer and the task reading from it.
+struct ConsumerEntry: Sendable {
+    var route: Route
+    var consumer: any MessageConsumer
+    var reader: Task<Void, Never>
+}
+
+/// Starts of one task name spaced `interval` seconds apart.
+struct RateLimit: Sendable {
+    var interval: Double
+    var next: Double = 0
 }
 
 /// A received delivery with its decoded task message (or why it could not be decoded).

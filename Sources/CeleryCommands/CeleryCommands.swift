@@ -1,3 +1,0 @@
-import Celery
-/// Placeholder.
-public enum CeleryCommandsPlaceholder {}

@@ -1,0 +1,22 @@
+import Dispatch
+import Foundation
+
+/// Calls a handler on each SIGTERM or SIGINT (the handler decides warm or cold).
+public final class SignalWatcher {
+    private let sources: [any DispatchSourceSignal]
+
+    /// Starts watching; keep the value alive as long as signals should be handled.
+    public init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        var s: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { handler(sig) }
+            src.resume()
+            s.append(src)
+        }
+        sources = s
+    }
+
+    deinit { for s in sources { s.cancel() } }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Celery
+import Foundation
+import Logging
+
+/// What a worker hosts: an application's tasks.
+public protocol TaskProvider {
+    /// The app name shown in the banner.
+    static var appName: String { get }
+    /// Registers the tasks on an app.
+    static func register(on app: Celery)
+}
+
+/// `celery-worker`: consume tasks and run them. An application embeds it with its own tasks:
+/// `WorkerCommand<MyTasks>.main()`.
+public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "celery-worker",
+            abstract: "Run tasks from queues (competing consumers) and broadcast channels (pub/sub).",
+            discussion: """
+                SIGTERM/SIGINT: warm shutdown (stop consuming, return prefetched messages, let running tasks finish \
+                within --shutdown-timeout). A second signal: cold shutdown (cancel running tasks; their messages \
+                return to the queue). Exit status 0 after a clean shutdown, 1 when a server stays unreachable, \
+                64 for bad flags or URLs.
+                """)
+    }
+
+    @OptionGroup public var connection: ConnectionOptions
+
+    @Option(name: [.customShort("c"), .long], help: "Tasks run at once (default: CPU count).")
+    public var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: [.customShort("Q"), .long], help: "Queues to consume, comma-separated (queue mode).")
+    public var queues: String = "celery"
+
+    @Option(name: .long, help: "Broadcast channels to subscribe, comma-separated (pub/sub mode).")
+    public var broadcast: String?
+
+    @Option(name: .customLong("prefetch-multiplier"), help: "Prefetch per consumer = concurrency × this.")
+    public var prefetchMultiplier: Int = 4
+
+    @Flag(name: .customLong("acks-early"), help: "Acknowledge before running (at-most-once); default is late (after the result is stored).")
+    public var acksEarly = false
+
+    @Option(name: .customLong("max-deliveries"), help: "Dead-letter a message delivered more than this many times.")
+    public var maxDeliveries: Int = 5
+
+    @Option(name: .customLong("time-limit"), help: "Hard time limit per task, in seconds (default none).")
+    public var timeLimit: Double?
+
+    @Option(name: .customLong("soft-time-limit"), help: "Soft time limit per task, in seconds: the task is cancelled (default none).")
+    public var softTimeLimit: Double?
+
+    @Option(name: [.customShort("n"), .long], help: "Worker name (default celery@<host>).")
+    public var hostname: String = "celery@\(ProcessInfo.processInfo.hostName)"
+
+    @Flag(name: .customLong("without-events"), help: "Do not send task and worker events.")
+    public var withoutEvents = false
+
+    @Option(name: .customLong("heartbeat-interval"), help: "Seconds between worker heartbeats.")
+    public var heartbeatInterval: Double = 2
+
+    @Option(name: .customLong("visibility-timeout"), help: "Redis: seconds before an unacknowledged message is restored (default: the transport's).")
+    public var visibilityTimeout: Int?
+
+    @Option(name: .customLong("max-message-bytes"), help: "Largest accepted message body; bigger ones are dead-lettered.")
+    public var maxMessageBytes: Int = 16 << 20
+
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds a warm shutdown waits for running tasks.")
+    public var shutdownTimeout: Double = 30
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to keep retrying unreachable servers at startup.")
+    public var connectTimeout: Double = 30
+
+    public init() {}
+
+    public func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard prefetchMultiplier >= 1 else { throw ValidationError("--prefetch-multiplier must be at least 1") }
+        guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+        if let t = timeLimit, t <= 0 { throw ValidationError("--time-limit must be positive") }
+        if let t = softTimeLimit, t <= 0 { throw ValidationError("--soft-time-limit must be positive") }
+        if queueList.isEmpty && broadcastList.isEmpty { throw ValidationError("nothing to consume: give -Q and/or --broadcast") }
+    }
+
+    var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var broadcastList: [String] {
+        (broadcast ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The worker options these flags describe.
+    public var workerOptions: WorkerOptions {
+        WorkerOptions(
+            concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, queues: queueList, broadcasts: broadcastList,
+            acksLate: !acksEarly, maxDeliveries: maxDeliveries, softTimeLimit: softTimeLimit.map { .seconds(double: $0) },
+            hardTimeLimit: timeLimit.map { .seconds(double: $0) }, hostname: hostname, maxMessageBytes: maxMessageBytes,
+            shutdownTimeout: .seconds(double: shutdownTimeout))
+    }
+
+    /// The broker URL with `--visibility-timeout` applied (Redis only).
+    var effectiveBrokerURL: String {
+        var url = connection.brokerURL()
+        if let v = visibilityTimeout, url.hasPrefix("redis") {
+            url += (url.contains("?") ? "&" : "?") + "visibility_timeout=\(v)"
+        }
+        return url
+    }
+
+    public func run() async throws {
+        CommandSupport.bootstrapLogging(connection.level)
+        let logger = Logger(label: "celery.worker")
+        let app: Celery
+        do {
+            app = try await CommandSupport.connect(
+                name: Tasks.appName, broker: effectiveBrokerURL, backend: connection.backendURL, logger: logger,
+                timeout: .seconds(double: connectTimeout))
+        } catch let e as CeleryError {
+            FileHandle.standardError.write(Data("celery-worker: \(e.message)\n".utf8))
+            throw ExitCode(e.kind == .badURL ? 64 : 1)
+        }
+        Tasks.register(on: app)
+        let options = workerOptions
+        print(Banner.worker(app: app, options: options, events: !withoutEvents))
+        let worker = Worker(app: app, options: options, logger: logger)
+        let watcher = SignalWatcher { sig in
+            logger.notice("signal \(sig) received\(worker.isShuttingDown ? ": cold shutdown" : ": warm shutdown (send again for cold)")")
+            worker.shutdown()
+        }
+        defer { withExtendedLifetime(watcher) {} }
+        do {
+            try await worker.run()
+        } catch {
+            FileHandle.standardError.write(Data("celery-worker: \(error)\n".utf8))
+            try? await app.close()
+            throw ExitCode(1)
+        }
+        try? await app.close()
+    }
+}

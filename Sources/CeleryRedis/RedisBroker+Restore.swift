@@ -1,0 +1,92 @@
+import Celery
+import Foundation
+import RESP
+
+extension RedisBroker {
+    /// Seconds since 1970, the score kombu uses in `unacked_index`.
+    static var now: String { String(format: "%.6f", Date().timeIntervalSince1970) }
+
+    /// Pushes one unacknowledged message back to its queue (RPUSH: it is delivered next),
+    /// marked redelivered, keeping its delivery count. Works on records written by kombu
+    /// (`[envelope, exchange, routing_key]`) and by us (`[envelope, "", queue]`). Returns
+    /// whether this call restored it (false if it was acked or restored meanwhile).
+    @discardableResult
+    func restore(tag: String) async throws -> Bool {
+        guard let entry = try await pool.send(["HGET", RESPValue(keys.unacked), RESPValue(tag)]).bytes else {
+            try await pool.send(["ZREM", RESPValue(keys.unackedIndex), RESPValue(tag)])
+            return false
+        }
+        var payload = entry
+        var queue: String?
+        var priority: Int?
+        if case .array(let parts)? = try? JSONCoding.parse(entry), parts.count >= 3 {
+            let exchange = parts[1].stringValue ?? ""
+            let routingKey = parts[2].stringValue ?? ""
+            switch parts[0] {
+            case .string(let raw):  // an undecodable envelope we recorded as a string
+                payload = Array(raw.utf8)
+            case let envelope:
+                let raw = (try? JSONCoding.encode(envelope)) ?? entry
+                payload = RedisEnvelope.markedRedelivered(raw) ?? raw
+                priority = envelope["properties"]?["priority"]?.intValue.map(Int.init)
+            }
+            queue = try await lookup(exchange: exchange, routingKey: routingKey)
+        }
+        guard let queue else {
+            logger.error("cannot restore unacked message \(tag): unreadable record; dropping it from the index")
+            try await pool.send(["ZREM", RESPValue(keys.unackedIndex), RESPValue(tag)])
+            return false
+        }
+        let list = RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(priority))
+        let r = try await RedisScript.restore.run(
+            pool, keys: [keys.unacked, keys.unackedIndex, list],
+            args: [RESPValue(tag), RESPValue(bytes: entry), RESPValue(bytes: payload)])
+        return r.int == 1
+    }
+
+    /// The queue a record's exchange and routing key lead to: the routing key itself for the
+    /// default exchange `""`, else the first binding in `_kombu.binding.<exchange>` whose
+    /// routing key matches (falling back to the routing key).
+    func lookup(exchange: String, routingKey: String) async throws -> String {
+        guard !exchange.isEmpty else { return routingKey }
+        let members = try await pool.send(["SMEMBERS", RESPValue(RedisKeys.binding(exchange: exchange))]).array ?? []
+        for m in members {
+            let parts = (m.string ?? "").components(separatedBy: "\u{06}\u{16}")
+            if parts.count == 3, parts[0] == routingKey || parts[0].isEmpty { return parts[2] }
+        }
+        return routingKey
+    }
+
+    /// Restores messages unacknowledged for longer than ``visibilityTimeout`` (oldest first,
+    /// up to `limit`), under kombu's `unacked_mutex` lock so concurrent restorers (ours or
+    /// kombu's) do not push a message twice. Returns how many were restored.
+    @discardableResult
+    public func restoreVisible(limit: Int = 1000) async throws -> Int {
+        try await mappingErrors("restoring unacked messages", displayURL) {
+            let token = UUID().uuidString
+            let locked = try await pool.send(["SET", RESPValue(keys.unackedMutex), RESPValue(token), "NX", "EX", "300"])
+            guard !locked.isNull else { return 0 }
+            do {
+                let ceiling = Date().timeIntervalSince1970 - Double(visibilityTimeout.components.seconds)
+                    - Double(visibilityTimeout.components.attoseconds) / 1e18
+                let tags = try await pool.send([
+                    "ZRANGEBYSCORE", RESPValue(keys.unackedIndex), "-inf", RESPValue(String(format: "%.6f", ceiling)),
+                    "LIMIT", "0", RESPValue(limit),
+                ]).array ?? []
+                var n = 0
+                for t in tags {
+                    guard let tag = t.string else { continue }
+                    if try await restore(tag: tag) {
+                        n += 1
+                        logger.warning("restored message \(tag) unacknowledged for longer than the visibility timeout \(visibilityTimeout)")
+                    }
+                }
+                _ = try await RedisScript.unlock.run(pool, keys: [keys.unackedMutex], args: [RESPValue(token)])
+                return n
+            } catch {
+                _ = try? await RedisScript.unlock.run(pool, keys: [keys.unackedMutex], args: [RESPValue(token)])
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Celery
+import Foundation
+import Logging
+import RESP
+import Synchronization
+
+/// The `redis://` / `rediss://` broker: kombu's Redis transport, wire-compatible with Python
+/// Celery workers and clients, with the loss window between pop and the in-flight record
+/// closed (see Docs/redis.md).
+///
+/// - Queue mode: `LPUSH <queue>` of the JSON envelope (priority lists
+///   `<queue>\x06\x16{3,6,9}`), consumers pop atomically into the `unacked` hash and
+///   `unacked_index` sorted set, ack removes both, and messages left unacknowledged longer
+///   than ``visibilityTimeout`` are pushed back marked redelivered.
+/// - Broadcast mode: `PUBLISH /<db>.<exchange>` of the same envelope; subscribers
+///   `PSUBSCRIBE`; the receipt holds Redis' receiver count.
+public final class RedisBroker: Broker {
+    /// The URL with the password masked.
+    public let displayURL: String
+    /// How long a delivered message may stay unacknowledged (and untouched) before any
+    /// consumer of this broker pushes it back. Default 3600 s (kombu's), URL
+    /// `?visibility_timeout=S`.
+    public let visibilityTimeout: Duration
+    /// Key names.
+    public let keys = RedisKeys()
+    let configuration: RedisConfiguration
+    let pool: RedisConnectionPool
+    let logger: Logger
+    private let bound = Mutex<Set<String>>([])
+    private let consumers = Mutex<[UInt64: any MessageConsumer]>([:])
+    private let nextConsumer = Atomic<UInt64>(0)
+
+    /// The default visibility timeout: 3600 s, as kombu (so a mixed Python/Swift fleet agrees).
+    public static let defaultVisibilityTimeout: Duration = .seconds(3600)
+
+    /// Connects (one pooled connection is opened now, so a bad URL, refused `AUTH`, unknown
+    /// database or unreachable server fails here with a ``CeleryError`` naming host and port).
+    /// `visibilityTimeout` overrides the URL's `visibility_timeout` query parameter.
+    public init(
+        url: String, visibilityTimeout: Duration? = nil, maxConnections: Int = 8,
+        logger: Logger = Logger(label: "celery.redis")
+    ) async throws {
+        let config: RedisConfiguration
+        do { config = try RedisConfiguration(url: url) } catch {
+            throw CeleryError.redis(error, "parsing the broker URL", at: RedisConfiguration.mask(url))
+        }
+        configuration = config
+        displayURL = config.maskedURL
+        if let visibilityTimeout {
+            self.visibilityTimeout = visibilityTimeout
+        } else if let v = config.queryValue("visibility_timeout") {
+            guard let s = Double(v), s > 0 else {
+                throw CeleryError(.badURL, "visibility_timeout '\(v)' in \(config.maskedURL) is not a positive number of seconds")
+            }
+            self.visibilityTimeout = .milliseconds(Int64(s * 1000))
+        } else {
+            self.visibilityTimeout = Self.defaultVisibilityTimeout
+        }
+        self.logger = logger
+        pool = RedisConnectionPool(configuration: config, maxConnections: maxConnections, logger: logger)
+        let pool = self.pool
+        try await mappingErrors("connecting to the broker", config.maskedURL) {
+            _ = try await pool.send(["PING"])
+        }
+    }
+
+    // MARK: Broker
+
+    public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
+        try await mappingErrors("publishing to \(route)", displayURL) {
+            switch route {
+            case .queue(let queue):
+                let raw = try RedisEnvelope.encode(message, exchange: "", routingKey: queue)
+                let list = RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(message.priority))
+                var commands: [[RESPValue]] = []
+                if bound.withLock({ $0.insert(queue).inserted }) {
+                    commands.append([
+                        "SADD", RESPValue(RedisKeys.binding(exchange: queue)),
+                        RESPValue(RedisKeys.bindingMember(routingKey: queue, queue: queue)),
+                    ])
+                }
+                commands.append(["LPUSH", RESPValue(list), RESPValue(bytes: raw)])
+                let replies = try await pool.pipeline(commands)
+                if case .error(let e) = replies.last! { throw RESPError(.server, e) }
+                return PublishReceipt(receivers: nil, confirmed: true)
+            case .broadcast(let exchange):
+                let raw = try RedisEnvelope.encode(message, exchange: exchange, routingKey: "")
+                let channel = RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange)
+                let n = try await pool.send(["PUBLISH", RESPValue(channel), RESPValue(bytes: raw)]).int ?? 0
+                return PublishReceipt(receivers: Int(n), confirmed: true)
+            }
+        }
+    }
+
+    public func consume(_ route: Route, options: ConsumeOptions) async throws -> any MessageConsumer {
+        let id = nextConsumer.add(1, ordering: .relaxed).newValue
+        let consumer: any MessageConsumer = try await mappingErrors("consuming \(route)", displayURL) {
+            switch route {
+            case .queue(let queue):
+                return await RedisQueueConsumer(broker: self, queue: queue, prefetch: options.prefetch, id: id)
+            case .broadcast(let exchange):
+                return try await RedisBroadcastConsumer(broker: self, exchange: exchange)
+            }
+        }
+        consumers.withLock { $0[id] = consumer }
+        return consumer
+    }
+
+    public func purge(queue: String) async throws -> Int {
+        try await mappingErrors("purging \(queue)", displayURL) {
+            let lists = RedisEnvelope.listKeys(queue: queue)
+            let commands: [[RESPValue]] = [["MULTI"]] + lists.map { ["LLEN", RESPValue($0)] } + [["DEL"] + lists.map { RESPValue($0) }, ["EXEC"]]
+            let replies = try await pool.pipeline(commands)
+            guard let counts = replies.last?.array else { throw RESPError(.server, "purge transaction failed: \(replies.last!)") }
+            return counts.prefix(lists.count).reduce(0) { $0 + Int($1.int ?? 0) }
+        }
+    }
+
+    public func queueLength(_ queue: String) async throws -> Int {
+        try await mappingErrors("measuring \(queue)", displayURL) {
+            let replies = try await pool.pipeline(RedisEnvelope.listKeys(queue: queue).map { ["LLEN", RESPValue($0)] })
+            return replies.reduce(0) { $0 + Int($1.int ?? 0) }
+        }
+    }
+
+    public func close() async throws {
+        let all = consumers.withLock { c in defer { c.removeAll() }; return Array(c.values) }
+        for c in all { await c.cancel() }
+        await pool.close()
+    }
+
+    func forget(consumer id: UInt64) { _ = consumers.withLock { $0.removeValue(forKey: id) } }
+
+    // MARK: Inspection
+
+    /// Dead-lettered records of a queue, newest first: `{"reason", "queue", "dead_lettered_at", "message"}`.
+    public func deadLetters(queue: String) async throws -> [JSONValue] {
+        try await mappingErrors("reading dead letters of \(queue)", displayURL) {
+            let r = try await pool.send(["LRANGE", RESPValue(RedisKeys.deadLetter(queue: queue)), "0", "-1"])
+            return (r.array ?? []).compactMap { $0.bytes.flatMap { try? JSONCoding.parse($0) } }
+        }
+    }
+
+    /// Number of delivered, unacknowledged messages over all consumers (kombu's `unacked` hash).
+    public func unackedCount() async throws -> Int {
+        try await mappingErrors("counting unacked", displayURL) { Int(try await pool.send(["HLEN", RESPValue(keys.unacked)]).int ?? 0) }
+    }
+}

@@ -1,0 +1,110 @@
+import Celery
+import Foundation
+
+/// kombu's Redis message envelope: the whole message as one JSON object with a base64 body,
+/// pushed onto a list (queue mode) or published on a channel (broadcast mode).
+///
+/// `{"body": base64, "content-encoding", "content-type", "headers", "properties":
+/// {correlation_id, reply_to, delivery_mode, delivery_info: {exchange, routing_key},
+/// priority, body_encoding: "base64", delivery_tag}}`
+enum RedisEnvelope {
+    /// Properties mapped to ``BrokerMessage`` fields or owned by the transport; others are
+    /// kept in `extraProperties`.
+    static let knownProperties: Set<String> = [
+        "correlation_id", "reply_to", "delivery_mode", "delivery_info", "priority", "body_encoding",
+        "delivery_tag", "expiration",
+    ]
+
+    /// Encodes a message for `routingKey` (the queue, or the exchange for broadcast).
+    static func encode(_ m: BrokerMessage, exchange: String, routingKey: String, deliveryTag: String = UUID().uuidString.lowercased()) throws -> [UInt8] {
+        var props: [String: JSONValue] = m.extraProperties
+        props["correlation_id"] = m.correlationId.map(JSONValue.string) ?? .null
+        props["reply_to"] = m.replyTo.map(JSONValue.string) ?? .null
+        props["delivery_mode"] = .int(Int64(m.deliveryMode))
+        props["delivery_info"] = ["exchange": .string(exchange), "routing_key": .string(routingKey)]
+        props["priority"] = .int(Int64(m.priority ?? 0))
+        props["body_encoding"] = "base64"
+        props["delivery_tag"] = .string(deliveryTag)
+        if let e = m.expirationMilliseconds { props["expiration"] = .string(String(e)) }
+        let envelope: JSONValue = [
+            "body": .string(Data(m.body).base64EncodedString()),
+            "content-encoding": .string(m.contentEncoding),
+            "content-type": .string(m.contentType),
+            "headers": .object(m.headers),
+            "properties": .object(props),
+        ]
+        return try JSONCoding.encode(envelope)
+    }
+
+    /// What a consumer learns from one raw envelope.
+    struct Decoded {
+        var message: BrokerMessage
+        var redelivered: Bool
+    }
+
+    /// Decodes a raw envelope. Never throws: anything that is not a usable envelope becomes
+    /// ``BrokerMessage/undecodable(raw:reason:)`` with the reason. Missing `delivery_info`
+    /// and unknown keys are tolerated.
+    static func decode(_ raw: [UInt8]) -> Decoded {
+        func bad(_ why: String) -> Decoded { Decoded(message: .undecodable(raw: raw, reason: why), redelivered: false) }
+        guard let parsed = try? JSONCoding.parse(raw) else { return bad("Redis envelope is not JSON") }
+        guard case .object(let o) = parsed else { return bad("Redis envelope is not a JSON object") }
+        let props = o["properties"]?.objectValue ?? [:]
+        var headers = o["headers"]?.objectValue ?? [:]
+        let body: [UInt8]
+        switch (o["body"], props["body_encoding"]?.stringValue) {
+        case (.string(let s)?, "base64"?):
+            guard let d = Data(base64Encoded: s) else { return bad("envelope body is not valid base64") }
+            body = Array(d)
+        case (.string(let s)?, _):
+            body = Array(s.utf8)
+        case (nil, _), (.null?, _):
+            body = []
+        case (let other?, _):
+            return bad("envelope body is \(other.description.prefix(40)), not a string")
+        }
+        let info = props["delivery_info"]?.objectValue
+        let redelivered = headers.removeValue(forKey: "redelivered")?.boolValue == true || info?["redelivered"]?.boolValue == true
+        var extra = props
+        for k in knownProperties { extra.removeValue(forKey: k) }
+        let message = BrokerMessage(
+            body: body, headers: headers,
+            contentType: o["content-type"]?.stringValue ?? "application/json",
+            contentEncoding: o["content-encoding"]?.stringValue ?? "utf-8",
+            correlationId: props["correlation_id"]?.stringValue,
+            replyTo: props["reply_to"]?.stringValue,
+            deliveryMode: props["delivery_mode"]?.intValue.map(Int.init) ?? 2,
+            priority: props["priority"]?.intValue.map(Int.init),
+            expirationMilliseconds: props["expiration"]?.stringValue.flatMap { Int($0) } ?? props["expiration"]?.intValue.map(Int.init),
+            extraProperties: extra)
+        return Decoded(message: message, redelivered: redelivered)
+    }
+
+    /// The same envelope marked redelivered (`headers.redelivered` and
+    /// `properties.delivery_info.redelivered`, as kombu's restore does); `nil` if `raw` is
+    /// not a JSON object (then it is restored unchanged).
+    static func markedRedelivered(_ raw: [UInt8]) -> [UInt8]? {
+        guard case .object(var o)? = try? JSONCoding.parse(raw) else { return nil }
+        if case .object(var h)? = o["headers"] { h["redelivered"] = true; o["headers"] = .object(h) }
+        if case .object(var p)? = o["properties"] {
+            if case .object(var i)? = p["delivery_info"] { i["redelivered"] = true; p["delivery_info"] = .object(i) }
+            o["properties"] = .object(p)
+        }
+        return try? JSONCoding.encode(JSONValue.object(o))
+    }
+
+    /// The priority list a message belongs to: kombu's steps 0, 3, 6, 9 (0 = the base list,
+    /// highest priority on Redis; 0–2 → base, 3–5 → 3, 6–8 → 6, 9+ → 9).
+    static func priorityStep(_ priority: Int?) -> Int {
+        let p = min(max(priority ?? 0, 0), 9)
+        return p / 3 * 3
+    }
+
+    /// The list key for a queue and priority step (`<queue>\x06\x16<step>`, base list for 0).
+    static func listKey(queue: String, step: Int) -> String {
+        step == 0 ? queue : "\(queue)\u{06}\u{16}\(step)"
+    }
+
+    /// All of a queue's lists, highest priority first.
+    static func listKeys(queue: String) -> [String] { [0, 3, 6, 9].map { listKey(queue: queue, step: $0) } }
+}

@@ -1,0 +1,189 @@
+import Celery
+import Foundation
+import Logging
+import RESP
+
+/// A queue-mode consumer. Each ``next()`` pops atomically (``RedisScript/pop``) while fewer
+/// than `prefetch` deliveries are held; when the queue is empty it waits on its own
+/// blocking connection with `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op rotation that
+/// returns as soon as the base list has an element, without taking it — then pops again.
+actor RedisQueueConsumer: MessageConsumer {
+    struct Held {
+        var raw: [UInt8]
+        var priority: Int?
+    }
+
+    /// How long one blocking wait lasts before lower-priority lists (which `BLMOVE` cannot
+    /// watch together with the base list) are checked again and the visibility restore runs.
+    static let waitSlice: Duration = .seconds(1)
+
+    private let broker: RedisBroker
+    private let queue: String
+    private let id: UInt64
+    private var prefetch: Int
+    private var held: [String: Held] = [:]
+    private var blocking: RedisConnection?
+    private var cancelled = false
+    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private var lastRestore: ContinuousClock.Instant?
+    private var backoff = RedisBackoff()
+
+    init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
+        self.broker = broker
+        self.queue = queue
+        self.prefetch = max(1, prefetch)
+        self.id = id
+    }
+
+    private var restoreInterval: Duration {
+        min(max(broker.visibilityTimeout / 4, .seconds(1)), .seconds(60))
+    }
+
+    func next() async throws -> Delivery? {
+        while !cancelled && !Task.isCancelled {
+            if held.count >= prefetch {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { slotWaiters.append($0) }
+                } onCancel: {
+                    Task { await self.wakeSlotWaiters() }
+                }
+                continue
+            }
+            do {
+                if let d = try await popOne() {
+                    backoff.reset()
+                    return d
+                }
+                try await waitForMessages()
+                backoff.reset()
+            } catch let e as RESPError where e.kind != .server {
+                if cancelled || Task.isCancelled { return nil }
+                blocking = nil
+                let delay = backoff.nextDelay()
+                broker.logger.warning("Redis consumer of \(queue) lost its connection (\(e.message)); retrying in \(delay)")
+                try? await Task.sleep(for: delay)
+            } catch {
+                throw CeleryError.redis(error, "consuming \(queue)", at: broker.displayURL)
+            }
+        }
+        return nil
+    }
+
+    private func popOne() async throws -> Delivery? {
+        let k = broker.keys
+        let reply = try await RedisScript.pop.run(
+            broker.pool, keys: RedisEnvelope.listKeys(queue: queue) + [k.unacked, k.unackedIndex, k.deliveryCount],
+            args: [RESPValue(RedisBroker.now), RESPValue(UUID().uuidString.lowercased()), RESPValue(queue)])
+        guard let parts = reply.array, parts.count == 4, let raw = parts[1].bytes, let tag = parts[2].string else { return nil }
+        let decoded = RedisEnvelope.decode(raw)
+        held[tag] = Held(raw: raw, priority: decoded.message.priority)
+        if cancelled {  // cancelled while popping: give it straight back
+            _ = try? await broker.restore(tag: tag)
+            held[tag] = nil
+            return nil
+        }
+        return Delivery(
+            message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
+            deliveryCount: Int(parts[3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag))
+    }
+
+    private func waitForMessages() async throws {
+        if lastRestore.map({ ContinuousClock.now - $0 >= restoreInterval }) ?? true {
+            lastRestore = ContinuousClock.now
+            try await broker.restoreVisible()
+        }
+        let connection: RedisConnection
+        if let b = blocking, b.isActive {
+            connection = b
+        } else {
+            connection = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
+            blocking = connection
+        }
+        guard !cancelled else { return }
+        let seconds = Double(Self.waitSlice.components.seconds)
+        let timeout = Self.waitSlice + broker.configuration.commandTimeout
+        try await withTaskCancellationHandler {
+            _ = try await connection.send(
+                ["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))], timeout: timeout)
+        } onCancel: {
+            Task { await connection.close() }
+        }
+    }
+
+    // MARK: Settlement (called by RedisAcknowledger)
+
+    enum Settlement { case ack, requeue, deadLetter(String), touch }
+
+    func settle(_ tag: String, _ how: Settlement) async throws {
+        let k = broker.keys
+        let pool = broker.pool
+        switch how {
+        case .touch:
+            _ = try await RedisScript.touch.run(pool, keys: [k.unackedIndex], args: [RESPValue(RedisBroker.now), RESPValue(tag)])
+            return
+        case .ack:
+            let r = try await RedisScript.ack.run(pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount], args: [RESPValue(tag)])
+            if r.int != 1 {
+                broker.logger.warning("ack of \(tag) on \(queue): it was no longer in flight (restored after the visibility timeout?)")
+            }
+        case .requeue:
+            guard held[tag] != nil else {
+                throw CeleryError(.invalidState, "delivery \(tag) of \(queue) is no longer held by its consumer")
+            }
+            try await broker.restore(tag: tag)
+        case .deadLetter(let reason):
+            guard let h = held[tag] else {
+                throw CeleryError(.invalidState, "delivery \(tag) of \(queue) is no longer held by its consumer")
+            }
+            let record: JSONValue = [
+                "reason": .string(reason), "queue": .string(queue),
+                "dead_lettered_at": .string(CeleryDate.format(Date())),
+                "message": .string(String(decoding: h.raw, as: UTF8.self)),
+            ]
+            _ = try await RedisScript.deadLetter.run(
+                pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount, RedisKeys.deadLetter(queue: queue)],
+                args: [RESPValue(tag), RESPValue(bytes: try JSONCoding.encode(record))])
+        }
+        held[tag] = nil
+        wakeSlotWaiters()
+    }
+
+    private func wakeSlotWaiters() {
+        let w = slotWaiters
+        slotWaiters.removeAll()
+        for c in w { c.resume() }
+    }
+
+    func adjustPrefetch(by delta: Int) async {
+        prefetch = max(1, prefetch + delta)
+        wakeSlotWaiters()
+    }
+
+    /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to
+    /// the queue marked redelivered.
+    func cancel() async {
+        guard !cancelled else { return }
+        cancelled = true
+        wakeSlotWaiters()
+        if let b = blocking { await b.close() }
+        blocking = nil
+        for tag in held.keys.sorted() {
+            do { try await broker.restore(tag: tag) } catch {
+                broker.logger.error("could not restore \(tag) to \(queue) on cancel: \(error); the visibility timeout will")
+            }
+        }
+        held.removeAll()
+        broker.forget(consumer: id)
+    }
+}
+
+/// Settles one queue-mode delivery through its consumer.
+struct RedisAcknowledger: DeliveryAcknowledger {
+    let consumer: RedisQueueConsumer
+    let tag: String
+
+    func ack() async throws { try await consumer.settle(tag, .ack) }
+    func requeue() async throws { try await consumer.settle(tag, .requeue) }
+    func deadLetter(reason: String) async throws { try await consumer.settle(tag, .deadLetter(reason)) }
+    func touch() async throws { try await consumer.settle(tag, .touch) }
+}

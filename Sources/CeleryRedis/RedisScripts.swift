@@ -1,0 +1,133 @@
+import Celery
+import RESP
+
+/// The Lua scripts that make the Redis transport's multi-key steps atomic. Each runs with
+/// `EVALSHA` (falling back to `EVAL`, which caches it, on `NOSCRIPT`).
+struct RedisScript: Sendable {
+    let source: String
+    let sha1: String
+
+    init(_ source: String) {
+        self.source = source
+        self.sha1 = SHA1.hex(Array(source.utf8))
+    }
+
+    /// Runs the script on a pooled connection.
+    func run(_ pool: RedisConnectionPool, keys: [String], args: [RESPValue]) async throws -> RESPValue {
+        let tail: [RESPValue] = [RESPValue(keys.count)] + keys.map { RESPValue($0) } + args
+        do {
+            return try await pool.send([RESPValue("EVALSHA"), RESPValue(sha1)] + tail)
+        } catch let e as RESPError where e.serverCode == "NOSCRIPT" {
+            return try await pool.send([RESPValue("EVAL"), RESPValue(source)] + tail)
+        }
+    }
+
+    /// Pops the oldest message of the first non-empty list in KEYS[1…n] (highest priority
+    /// first) and, in the same atomic step, records it as unacknowledged exactly as kombu
+    /// does (`unacked_index` score = now, `unacked` hash = `[envelope, "", queue]`) and
+    /// counts the delivery. Returns `{list, envelope, delivery_tag, delivery_count}` or nil.
+    /// KEYS: lists…, unacked, unacked_index, delivery count hash.
+    /// ARGV: now (seconds), fallback tag (for envelopes without one), queue name.
+    static let pop = RedisScript(
+        """
+        local n = #KEYS - 3
+        local uk, ik, ck = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3]
+        for i = 1, n do
+          local raw = redis.call('RPOP', KEYS[i])
+          if raw then
+            local tag = ARGV[2]
+            local ok, env = pcall(cjson.decode, raw)
+            local entry
+            if ok and type(env) == 'table' then
+              if type(env.properties) == 'table' and type(env.properties.delivery_tag) == 'string' then
+                tag = env.properties.delivery_tag
+              end
+              entry = '[' .. raw .. ', "", ' .. cjson.encode(ARGV[3]) .. ']'
+            else
+              entry = '[' .. cjson.encode(raw) .. ', "", ' .. cjson.encode(ARGV[3]) .. ']'
+            end
+            redis.call('ZADD', ik, ARGV[1], tag)
+            redis.call('HSET', uk, tag, entry)
+            local count = redis.call('HINCRBY', ck, tag, 1)
+            return {KEYS[i], raw, tag, count}
+          end
+        end
+        return false
+        """)
+
+    /// Acknowledges: removes the unacked record and the delivery count. Returns 1 if the
+    /// record existed. KEYS: unacked, unacked_index, count hash. ARGV: tag.
+    static let ack = RedisScript(
+        """
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        return redis.call('HDEL', KEYS[1], ARGV[1])
+        """)
+
+    /// Puts an unacked message back on a list (RPUSH: delivered next) if its record is still
+    /// the one the caller read (so two restorers cannot both push it). Keeps the delivery
+    /// count. KEYS: unacked, unacked_index, destination list. ARGV: tag, expected record,
+    /// payload to push.
+    static let restore = RedisScript(
+        """
+        local cur = redis.call('HGET', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if cur ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('RPUSH', KEYS[3], ARGV[3])
+        return 1
+        """)
+
+    /// Moves an unacked message to a dead-letter list with a record of why. KEYS: unacked,
+    /// unacked_index, count hash, dead-letter list. ARGV: tag, record.
+    static let deadLetter = RedisScript(
+        """
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('LPUSH', KEYS[4], ARGV[2])
+        return 1
+        """)
+
+    /// Refreshes a running delivery's `unacked_index` score (only if it is still there).
+    /// KEYS: unacked_index. ARGV: now, tag.
+    static let touch = RedisScript(
+        """
+        if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+          redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+          return 1
+        end
+        return 0
+        """)
+
+    /// Releases a lock only if this process still holds it. KEYS: lock. ARGV: token.
+    static let unlock = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+
+    /// Stores task meta unless that would replace a ready state with a state that is not
+    /// ready, then publishes it on the key's channel (Celery's wake-up). Atomic, so it holds
+    /// under concurrent writers. KEYS: meta key. ARGV: JSON, ttl seconds, "1" if the new
+    /// state is ready. Returns 1 if written.
+    static let storeMeta = RedisScript(
+        """
+        if ARGV[3] ~= '1' then
+          local cur = redis.call('GET', KEYS[1])
+          if cur then
+            local ok, m = pcall(cjson.decode, cur)
+            if ok and type(m) == 'table' and (m.status == 'SUCCESS' or m.status == 'FAILURE' or m.status == 'REVOKED') then
+              return 0
+            end
+          end
+        end
+        if tonumber(ARGV[2]) > 0 then
+          redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        else
+          redis.call('SET', KEYS[1], ARGV[1])
+        end
+        redis.call('PUBLISH', KEYS[1], ARGV[1])
+        return 1
+        """)
+}

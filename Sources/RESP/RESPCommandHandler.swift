@@ -1,0 +1,117 @@
+import DequeModule
+import NIOCore
+
+/// One command on its way to the server, with the promise its reply completes.
+public struct RESPCommand: Sendable {
+    /// The command (an array of bulk strings).
+    public var value: RESPValue
+    /// What the command waits for (one reply, or N subscribe confirmations).
+    public var expectation: RESPReplyRouter.Expectation
+    /// Completed with the reply (an `.error` reply succeeds the promise; callers convert it).
+    public var promise: EventLoopPromise<RESPValue>
+    /// When the reply is overdue; then the connection is closed with ``RESPError`` (`timeout`).
+    public var deadline: NIODeadline?
+
+    /// Creates a command.
+    public init(
+        _ value: RESPValue, expectation: RESPReplyRouter.Expectation = .reply, deadline: NIODeadline? = nil,
+        promise: EventLoopPromise<RESPValue>
+    ) {
+        self.value = value
+        self.expectation = expectation
+        self.deadline = deadline
+        self.promise = promise
+    }
+}
+
+/// Writes ``RESPCommand``s and completes their promises in order as replies arrive
+/// (pipelining); pub/sub pushes go to `pushes`. The decisions are ``RESPReplyRouter``'s;
+/// this handler only loops. Any error fails every in-flight command and closes the channel.
+public final class RESPCommandHandler: ChannelDuplexHandler {
+    /// Parsed replies.
+    public typealias InboundIn = RESPValue
+    /// Commands to send.
+    public typealias OutboundIn = RESPCommand
+    /// Encoded by ``RESPEncoder``.
+    public typealias OutboundOut = RESPValue
+
+    private var router = RESPReplyRouter()
+    private var promises: Deque<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline?, verb: String)> = []
+    private var timerArmed = false
+    private let pushes: AsyncStream<RedisPubSubMessage>.Continuation?
+    private let peer: String
+    private var failure: (any Error)?
+
+    /// Creates a handler; `pushes` receives pub/sub messages and confirmations; `peer`
+    /// (`host:port`) names the server in errors.
+    public init(pushes: AsyncStream<RedisPubSubMessage>.Continuation?, peer: String) {
+        self.pushes = pushes
+        self.peer = peer
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let command = unwrapOutboundIn(data)
+        if let failure {
+            command.promise.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        router.sent(command.expectation)
+        let verb = command.value.array?.first?.string ?? "?"
+        promises.append((command.promise, command.deadline, verb))
+        if let d = command.deadline, !timerArmed { arm(context: context, at: d) }
+        context.write(wrapOutboundOut(command.value), promise: promise)
+    }
+
+    /// One timer per connection (not per command): when it fires, an overdue command closes
+    /// the connection; otherwise it is re-armed for the earliest remaining deadline.
+    private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timerArmed = true
+        context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timerArmed = false
+            let now = NIODeadline.now()
+            if let overdue = self.promises.first(where: { ($0.deadline ?? .distantFuture) <= now }) {
+                self.fail(context: context, RESPError(.timeout, "no reply to \(overdue.verb) from \(self.peer) in time; connection closed"))
+            } else if let next = self.promises.compactMap(\.deadline).min() {
+                self.arm(context: context, at: next)
+            }
+        }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch router.received(unwrapInboundIn(data)) {
+        case .complete(let v):
+            promises.removeFirst().promise.succeed(v)
+        case .push(let m):
+            pushes?.yield(m)
+        case .pushAndComplete(let m, let v):
+            pushes?.yield(m)
+            promises.removeFirst().promise.succeed(v)
+        case .unexpected(let v):
+            fail(context: context, RESPError(.protocolViolation, "unexpected reply from \(peer) with no command in flight: \(v)"))
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, error)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        failAll(failure ?? RESPError(.connection, "connection to \(peer) closed"))
+        pushes?.finish()
+        context.fireChannelInactive()
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: any Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: any Error) {
+        if failure == nil { failure = error }
+        while let p = promises.popFirst() { p.promise.fail(error) }
+    }
+}
+
+@available(*, unavailable)
+extension RESPCommandHandler: Sendable {}

@@ -1,0 +1,6 @@
+import CeleryCommands
+
+@main
+enum CeleryAdminMain {
+    static func main() async { await AdminCommand.main() }
+}

@@ -1,0 +1,6 @@
+import CeleryCommands
+
+@main
+enum CeleryDemoMain {
+    static func main() async { await DemoCommand.main() }
+}

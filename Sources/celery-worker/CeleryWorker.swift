@@ -1,0 +1,16 @@
+import Celery
+import CeleryCommands
+import ExampleTasks
+
+/// The bundled example tasks, hosted by `celery-worker`.
+enum BundledTasks: TaskProvider {
+    static let appName = "tasks"
+    static func register(on app: Celery) { ExampleTasks.register(on: app) }
+}
+
+@main
+enum CeleryWorkerMain {
+    static func main() async {
+        await WorkerCommand<BundledTasks>.main()
+    }
+}

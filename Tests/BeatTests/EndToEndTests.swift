@@ -1,0 +1,148 @@
+import CeleryRedis
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Celery
+
+/// Real concurrency: schedulers run as tasks on a sped-up clock and publish to a real
+/// transport (`memory://`, or Redis when `CELERY_TEST_REDIS_URL` is set).
+@Suite("Beat end to end", .serialized)
+struct EndToEndTests {
+    /// Takes every ready message of a queue.
+    func drain(_ broker: any Broker, queue: String) async throws -> [BrokerMessage] {
+        let n = try await broker.queueLength(queue)
+        guard n > 0 else { return [] }
+        let c = try await broker.consume(.queue(queue), options: ConsumeOptions(prefetch: n))
+        var out: [BrokerMessage] = []
+        for _ in 0..<n {
+            guard let d = try await c.next() else { break }
+            out.append(d.message)
+            try await d.ack()
+        }
+        await c.cancel()
+        return out
+    }
+
+    func ticks(_ ms: [BrokerMessage]) -> [String] { ms.compactMap { $0.headers[BeatTick.header]?.stringValue } }
+
+    @Test func entriesFireTheExpectedNumberOfTimesOnMemory() async throws {
+        let name = "beat-e2e-\(UUID().uuidString)"
+        let app = try await Celery(name: "e2e", broker: "memory://\(name)")
+        let file = try BeatScheduleFile(json: Array(ScheduleFileTests.briefExample.utf8))
+        let sub = try await app.broker.consume(.broadcast("cache-refresh"), options: ConsumeOptions())
+        let refresh = Mutex<[String]>([])
+        let reader = Task {
+            while let d = try await sub.next() {
+                refresh.withLock { $0.append(d.message.headers[BeatTick.header]?.stringValue ?? "") }
+            }
+        }
+        // 50× speed from 23:57 in Shanghai (15:57 UTC): 8 s real = about 400 s of beat time
+        // (a loaded CI machine may start the scheduler late: 3 minutes of margin before 00:00).
+        let clock = ScaledBeatClock(factor: 50, start: utc("2026-11-28T15:57:00Z"))
+        // At 50× a 10 s lateness is 0.2 s of real time: a loaded test machine would make ticks
+        // "missed"; a wide lateness keeps this test about counts, not about catch-up.
+        let opts = BeatOptions(maxInterval: .seconds(5), lateness: .seconds(3600))
+        let s = try BeatScheduler(app: app, entries: file.entries, options: opts, clock: clock, logger: quiet)
+        let task = Task { await s.run() }
+        try await Task.sleep(for: .milliseconds(8000))
+        task.cancel()
+        await task.value
+        let end = clock.now()
+        let began = try #require(await s.startedAt)
+        #expect(began < utc("2026-11-28T16:00:00Z"), "the machine is too slow for this test")
+        let got = ticks(try await drain(app.broker, queue: "celery"))
+        let hb = got.filter { $0.hasPrefix("heartbeat@") }
+        // Every grid point from the start to the last tick recorded was sent, once; the last
+        // recorded tick is recent (the scheduler kept up).
+        let state = await s.currentState
+        let lastHB = try #require(state.entries["heartbeat"]?.lastRun)
+        #expect(end.timeIntervalSince(lastHB) < 40, "scheduler fell behind: last tick \(lastHB), now \(end)")
+        let expectedHB = Int((lastHB.timeIntervalSince1970 / 10).rounded(.down) - (began.timeIntervalSince1970 / 10).rounded(.down))
+        let skipped = await s.stats.skipped
+        #expect(hb.count == expectedHB && state.entries["heartbeat"]?.runCount == expectedHB,
+                "sent \(hb.count), expected \(expectedHB), skipped \(skipped)")
+        #expect(Set(got).count == got.count)
+        #expect(got.filter { $0.hasPrefix("flash-sale-cache@") } == ["flash-sale-cache@2026-11-28T16:00:00Z"])
+        // The broadcast entry reached the live subscriber, once per minute.
+        await sub.cancel()
+        try await reader.value
+        let lastRefresh = try #require(state.entries["refresh"]?.lastRun)
+        let minutes = BeatSchedule.interval(.seconds(60)).upcoming(after: began, count: 10).filter { $0 <= lastRefresh }
+        #expect(minutes.count >= 3)
+        #expect(refresh.withLock { $0 } == minutes.map { BeatTick(entry: "refresh", time: $0).name })
+        try await app.close()
+    }
+
+    @Test func twoRunningSchedulersSharingALeaseOnMemory() async throws {
+        let app = try await Celery(name: "e2e", broker: "memory://beat-e2e-\(UUID().uuidString)")
+        let clock = ScaledBeatClock(factor: 50)
+        let shared = InMemoryBeatLease(clock: clock)
+        let la = KillableLease(shared), lb = KillableLease(shared)
+        let entry = BeatEntry(name: "hb", task: "tasks.echo", schedule: .interval(.seconds(1)))
+        let opts = BeatOptions(lateness: .seconds(3600), leaseTTL: .seconds(6))
+        let a = try BeatScheduler(app: app, entries: [entry], options: opts, lease: la, clock: clock, holder: "A", logger: quiet)
+        let b = try BeatScheduler(app: app, entries: [entry], options: opts, lease: lb, clock: clock, holder: "B", logger: quiet)
+        let ta = Task { await a.run() }
+        try await Task.sleep(for: .milliseconds(20))
+        let tb = Task { await b.run() }
+        try await Task.sleep(for: .milliseconds(1000))  // 50 s of beat time
+        let aLeads = await a.isLeader
+        let bLeads = await b.isLeader
+        #expect(aLeads != bLeads, "exactly one leader")
+        // Crash the leader: it can no longer renew or release.
+        if aLeads { la.kill() } else { lb.kill() }
+        try await Task.sleep(for: .milliseconds(1000))
+        ta.cancel()
+        tb.cancel()
+        await ta.value
+        await tb.value
+        let got = ticks(try await drain(app.broker, queue: "celery"))
+        let sa = await a.stats.sent, sb = await b.stats.sent
+        #expect(Set(got).count == got.count, "duplicate ticks: \(got.count - Set(got).count)")
+        #expect(sa > 5 && sb > 5 && sa + sb == got.count, "A sent \(sa), B sent \(sb): the survivor took over")
+        try await app.close()
+    }
+
+    @Test func againstRedis() async throws {
+        guard let url = ProcessInfo.processInfo.environment["CELERY_TEST_REDIS_URL"] else {
+            if inCI { Issue.record("CELERY_TEST_REDIS_URL is not set (required in CI)") }
+            return
+        }
+        // The broker is memory:// (the Redis broker lives on another branch); the lease is real Redis.
+        let queue = "beat-e2e"
+        let app = try await Celery(name: "e2e", broker: "memory://beat-e2e-\(UUID().uuidString)")
+        let clock = ScaledBeatClock(factor: 1)  // Redis expires keys in real time
+        let key = "beat-e2e-lease-\(UUID().uuidString)"
+        let la = KillableLease(try RedisBeatLease(url: url, key: key)), lb = KillableLease(try RedisBeatLease(url: url, key: key))
+        let entry = BeatEntry(name: "hb", task: "tasks.echo", schedule: .interval(.milliseconds(100)), route: .queue(queue))
+        let opts = BeatOptions(leaseTTL: .seconds(1))
+        let a = try BeatScheduler(app: app, entries: [entry], options: opts, lease: la, clock: clock, holder: "A", logger: quiet)
+        let b = try BeatScheduler(app: app, entries: [entry], options: opts, lease: lb, clock: clock, holder: "B", logger: quiet)
+        let ta = Task { await a.run() }
+        try await Task.sleep(for: .milliseconds(50))
+        let tb = Task { await b.run() }
+        try await Task.sleep(for: .milliseconds(1500))
+        la.kill()
+        try await Task.sleep(for: .milliseconds(2500))
+        ta.cancel()
+        tb.cancel()
+        await ta.value
+        await tb.value
+        let ms = try await drain(app.broker, queue: queue)
+        let got = ticks(ms)
+        let sa = await a.stats.sent, sb = await b.stats.sent
+        #expect(Set(got).count == got.count, "duplicate ticks with the Redis lease")
+        #expect(sa > 8 && sb > 8 && sa + sb == got.count, "A sent \(sa), B sent \(sb), queue has \(got.count)")
+        // Every message is a protocol v2 task whose id is its tick's deterministic id.
+        for m in ms {
+            let t = try TaskMessage(m)
+            let tick = try #require(t.extraHeaders[BeatTick.header]?.stringValue)
+            let parts = tick.split(separator: "@")
+            #expect(t.id == BeatTick(entry: String(parts[0]), time: utc(String(parts[1]))).taskId)
+        }
+        if let l = la.inner as? RedisBeatLease { await l.close() }
+        if let l = lb.inner as? RedisBeatLease { await l.close() }
+        try await app.close()
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Celery
+import ExampleTasks
+import Foundation
+import Testing
+
+@testable import CeleryCommands
+
+/// The admin commands against a worker in this process, over a shared `memory://NAME`.
+@Suite struct AdminFlowTests {
+    func startWorker(_ name: String) async throws -> (Celery, Worker, Task<Void, any Error>) {
+        let app = try await Celery(name: "t", broker: "memory://\(name)", backend: "memory://\(name)")
+        ExampleTasks.register(on: app)
+        let w = Worker(app: app, options: WorkerOptions(concurrency: 2, hostname: "w-\(name)@test"))
+        let t = Task { try await w.run() }
+        await w.waitUntilStarted()
+        return (app, w, t)
+    }
+
+    @Test func callWaitInspectRevokeAndControl() async throws {
+        let name = "admin-\(UUID().uuidString.prefix(8))"
+        let (app, w, t) = try await startWorker(name)
+        let flags = ["--broker", "memory://\(name)", "--result-backend", "memory://\(name)"]
+
+        var call = try CallCommand.parse(["tasks.add", "--args", "[2, 4]", "--wait", "--timeout", "5"] + flags)
+        try await call.run()
+
+        let replies = try await app.controlClient.call("ping", timeout: .milliseconds(300))
+        #expect(replies["w-\(name)@test"] == ["ok": "pong"])
+        let registered = try await app.controlClient.call("registered", timeout: .milliseconds(300))
+        #expect(registered["w-\(name)@test"]?.arrayValue?.contains("tasks.flaky") == true)
+
+        // A sleeping task shows up as active, then is revoked with terminate through the CLI.
+        let sleeper = try await app.send(task: "tasks.sleep", args: [30])
+        #expect(try await eventually { try await sleeper.state() == .started })
+        let active = try await app.controlClient.call("active", timeout: .milliseconds(300))
+        #expect(active["w-\(name)@test"]?.arrayValue?.first?["id"]?.stringValue == sleeper.id)
+        var revoke = try ControlCommand.parse(["revoke", sleeper.id, "--terminate", "--timeout", "0.3"] + flags)
+        try await revoke.run()
+        #expect(try await sleeper.wait(timeout: .seconds(5)).status == .revoked)
+
+        // rate_limit and add_consumer/cancel_consumer.
+        var rate = try ControlCommand.parse(["rate_limit", "tasks.add", "100/s", "--timeout", "0.3"] + flags)
+        try await rate.run()
+        var add = try ControlCommand.parse(["add_consumer", "extra", "--timeout", "0.3"] + flags)
+        try await add.run()
+        #expect(w.consumedRoutes.contains(.queue("extra")))
+        let viaExtra = try await app.send(task: "tasks.add", args: [1, 1], options: CallOptions(route: .queue("extra")))
+        #expect(try await viaExtra.get(timeout: .seconds(5)) == 2)
+        var cancel = try ControlCommand.parse(["cancel_consumer", "extra", "--timeout", "0.3"] + flags)
+        try await cancel.run()
+        #expect(!w.consumedRoutes.contains(.queue("extra")))
+
+        // tasks listing works on a searchable backend.
+        var tasks = try TasksCommand.parse(["--state", "SUCCESS"] + flags)
+        try await tasks.run()
+
+        // purge removes waiting messages.
+        _ = try await app.send(task: "tasks.add", args: [1, 1], options: CallOptions(route: .queue("parked")))
+        var purge = try PurgeCommand.parse(["-Q", "parked", "-f"] + flags)
+        try await purge.run()
+        #expect(try await app.broker.queueLength("parked") == 0)
+
+        // shutdown through remote control stops the worker.
+        var shutdown = try ControlCommand.parse(["shutdown", "--timeout", "0.3"] + flags)
+        try await shutdown.run()
+        try await t.value
+    }
+
+    @Test func eventsAreBroadcast() async throws {
+        let name = "events-\(UUID().uuidString.prefix(8))"
+        let broker = InMemoryBroker.named(name)
+        let sub = try await broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions())
+        let (app, w, t) = try await startWorker(name)
+        _ = try await app.send(task: "tasks.add", args: [1, 2]).get(timeout: .seconds(5))
+        var types: [String] = []
+        while let d = try await sub.next(within: .milliseconds(300)) {
+            if let e = EventDispatcher.parse(d.message), let type = e["type"]?.stringValue { types.append(type) }
+        }
+        #expect(types.contains("worker-online"))
+        #expect(types.contains("task-received"))
+        #expect(types.contains("task-started"))
+        #expect(types.contains("task-succeeded"))
+        var state = EventState()
+        w.shutdown()
+        try await t.value
+        while let d = try await sub.next(within: .milliseconds(300)) {
+            if let e = EventDispatcher.parse(d.message) { state.apply(e) }
+        }
+        #expect(state.workers["w-\(name)@test"]?.offline == true)
+    }
+
+    static var demoBrokers: [String] {
+        ["memory://"] + ["CELERY_TEST_REDIS_URL", "CELERY_TEST_AMQP_URL"].compactMap { ProcessInfo.processInfo.environment[$0] }.filter { !$0.isEmpty }
+    }
+
+    @Test(arguments: demoBrokers)
+    func demoScenariosHoldTheirSemantics(url: String) async throws {
+        let report = try await DemoRunner(brokerURL: url, consumers: 3, messages: 30).run(["fanout", "offline", "crash"])
+        func row(_ n: String, _ m: String) throws -> ScenarioResult { try #require(report.scenarios.first { $0.name == n && $0.mode == m }) }
+        #expect(try row("fanout", "broadcast").receivedTotal == 90)
+        #expect(try row("fanout", "broadcast").receivedPerConsumer == [30, 30, 30])
+        #expect(try row("fanout", "queue").receivedTotal == 30)
+        #expect(try row("fanout", "queue").duplicates == 0)
+        #expect(try row("offline", "broadcast").receivedTotal == 0)
+        #expect(try row("offline", "queue").receivedTotal == 30)
+        #expect(try row("crash", "queue").lost == 0)
+        #expect(try row("crash", "queue").redelivered ?? 0 > 0)
+        #expect(try row("crash", "broadcast").lost ?? 0 > 0)
+        #expect(report.conclusions["fanout"]?.contains("90 copies") == true)
+        #expect(try row("crash", "queue").receivedTotal >= 30)
+        let json = try ReportRendering.json(report)
+        #expect(json.contains("\"received_per_consumer\""))
+        #expect(ReportRendering.html(report).contains("<svg"))
+    }
+}
+
+func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderCeleryRedisTests() { #expect(Bool(true)) }

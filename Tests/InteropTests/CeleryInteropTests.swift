@@ -1,0 +1,114 @@
+import Celery
+import CeleryMongo
+import CeleryRabbitMQ
+import CeleryRedis
+import Foundation
+import Testing
+
+/// Python Celery 5 and swift-celery in both directions, on every broker × backend pair the
+/// test script started (Redis and RabbitMQ brokers; Redis and MongoDB result backends).
+@Suite(.serialized) struct CeleryInteropTests {
+    init() {
+        RedisTransport.register()
+        RabbitMQTransport.register()
+        MongoBackend.register()
+    }
+
+    @Test func everythingNeededIsPresentInCI() {
+        guard Interop.env["CI"] != nil else { return }
+        #expect(FileManager.default.isExecutableFile(atPath: Interop.python), "python venv at \(Interop.venv)")
+        #expect(FileManager.default.isExecutableFile(atPath: Interop.workerBinary), "built celery-worker at \(Interop.workerBinary)")
+        #expect(Interop.pairs.count == 4, "redis and amqp brokers × redis and mongodb backends")
+    }
+
+    /// Starts our `celery-worker` on a private queue and/or broadcast channel.
+    func swiftWorker(_ pair: Pair, queue: String, broadcast: String? = nil, name: String) async throws -> Child {
+        var args = ["--broker", pair.broker, "--result-backend", pair.backend, "-c", "2", "-n", name, "-Q", queue, "-l", "info"]
+        if let broadcast { args += ["--broadcast", broadcast] }
+        let w = try Child(Interop.workerBinary, args, name: name)
+        guard await w.waitFor("worker ready") else {
+            await w.stop()
+            throw InteropError("our worker did not start:\n\(w.output)")
+        }
+        return w
+    }
+
+    @Test(arguments: Interop.pairs)
+    func pythonClientRunsTasksOnOurWorker(pair: Pair) async throws {
+        guard Interop.available else { return }
+        let q = Interop.unique("interop-py2swift")
+        let w = try await swiftWorker(pair, queue: q, name: Interop.unique("swift") + "@test")
+        defer { Task { await w.stop() } }
+        let ok = try await Interop.client(["call", "tasks.add", "[2, 4]", q], broker: pair.broker, backend: pair.backend)
+        #expect(ok["state"] as? String == "SUCCESS", "\(ok)\n\(w.output)")
+        #expect(ok["result"] as? Int == 6)
+        let echo = try await Interop.client(["call", "tasks.echo", "[{\"k\": [1, 2.5, \"ü\", null]}]", q], broker: pair.broker, backend: pair.backend)
+        #expect((echo["result"] as? [String: Any])?["k"] as? [Any] != nil, "\(echo)")
+        let fail = try await Interop.client(["call", "tasks.fail", "[\"boom\"]", q], broker: pair.broker, backend: pair.backend)
+        #expect(fail["state"] as? String == "FAILURE")
+        #expect(fail["exc_type"] as? String == "RuntimeError")
+        #expect(fail["exc_message"] as? String == "boom")
+        #expect(await w.stop() == 0, "warm shutdown exits 0")
+    }
+
+    @Test(arguments: Interop.pairs)
+    func ourClientRunsTasksOnAPythonWorker(pair: Pair) async throws {
+        guard Interop.available else { return }
+        let q = Interop.unique("interop-swift2py")
+        let py = try Child(
+            Interop.celery, ["-A", "pytasks", "worker", "-Q", q, "--pool", "solo", "-n", Interop.unique("py") + "@%h", "-l", "info", "--without-gossip", "--without-mingle"],
+            env: ["CELERY_BROKER_URL": pair.broker, "CELERY_RESULT_BACKEND": pair.backend], cwd: Interop.interopDir, name: "pyworker")
+        defer { Task { await py.stop() } }
+        #expect(await py.waitFor(" ready."), "python worker did not start:\n\(py.output)")
+        let app = try await Celery(name: "interop", broker: pair.broker, backend: pair.backend)
+        let add = TaskHandle<Int, Int, Int>(name: "tasks.add", app: app)
+        let r = try await add.apply(2, 4, options: CallOptions(route: .queue(q)))
+        #expect(try await r.get(timeout: .seconds(30)) == 6, "\(py.output)")
+        let meta = try #require(try await r.meta())
+        #expect(meta.status == .success)
+        let echo = try await app.send(task: "tasks.echo", args: [["k": [1, 2.5, "ü", nil]]], options: CallOptions(route: .queue(q)))
+        #expect(try await echo.get(timeout: .seconds(30)) == ["k": [1, 2.5, "ü", nil]])
+        let fail = try await app.send(task: "tasks.fail", args: ["boom"], options: CallOptions(route: .queue(q)))
+        do {
+            _ = try await fail.get(timeout: .seconds(30))
+            Issue.record("expected a failure")
+        } catch let e as TaskError {
+            #expect(e.type == "RuntimeError")
+            #expect(e.message == "boom")
+            #expect(e.traceback?.contains("RuntimeError") == true)
+        }
+        try await app.close()
+    }
+
+    @Test(arguments: Interop.brokers)
+    func pythonBroadcastReachesEverySubscribedWorker(broker: String) async throws {
+        guard Interop.available, let backend = Interop.backends.first else { return }
+        let pair = Pair(broker: broker, backend: backend)
+        let channel = Interop.unique("interop-bcast")
+        var workers: [Child] = []
+        for i in 0..<2 {
+            workers.append(try await swiftWorker(pair, queue: Interop.unique("unused"), broadcast: channel, name: "bcast\(i)-\(channel)@test"))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let sent = try await Interop.client(["broadcast", "tasks.echo", "[\"hello everyone\"]", channel], broker: broker, backend: backend)
+        let id = try #require(sent["id"] as? String)
+        for w in workers {
+            let ran = await w.waitFor("task_id=\(id)", timeout: .seconds(20))
+            #expect(ran, "each subscribed worker runs the broadcast task:\n\(w.output)")
+            await w.stop()
+            let runs = w.output.components(separatedBy: "task succeeded").count - 1
+            #expect(runs == 1, "exactly once per worker")
+        }
+    }
+
+    @Test(arguments: Interop.brokers)
+    func pythonInspectPingAnswersOurWorker(broker: String) async throws {
+        guard Interop.available, let backend = Interop.backends.first else { return }
+        let name = Interop.unique("pingme") + "@test"
+        let w = try await swiftWorker(Pair(broker: broker, backend: backend), queue: Interop.unique("ping"), name: name)
+        defer { Task { await w.stop() } }
+        let out = try await Interop.client(["ping", "3"], broker: broker, backend: backend)
+        let replies = out["replies"] as? [String: Any] ?? [:]
+        #expect((replies[name] as? [String: Any])?["ok"] as? String == "pong", "\(out)\n\(w.output)")
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import RESP
+
+/// Where the live tests find Redis: `CELERY_TEST_REDIS_URL`. Unset with `CI` set → the test
+/// fails; unset otherwise → `nil` (the test returns early with a note).
+enum TestRedis {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "CELERY_TEST_REDIS_URL is not set but CI is: start scripts/services/redis.sh" }
+    }
+
+    static func url() throws -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let u = env["CELERY_TEST_REDIS_URL"], !u.isEmpty { return u }
+        if env["CI"] != nil { throw Missing() }
+        print("note: CELERY_TEST_REDIS_URL unset; live Redis test skipped")
+        return nil
+    }
+
+    static func configuration() throws -> RedisConfiguration? {
+        try url().map { try RedisConfiguration(url: $0) }
+    }
+
+    static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
+
+    /// Starts a private daemonized `redis-server` with extra arguments on a free-ish port
+    /// and returns the port. Stop it with `SHUTDOWN NOSAVE` (signals are blocked in
+    /// processes spawned from test threads, so `terminate()` would not reach it).
+    static func startExtraServer(_ args: [String], basePort: Int) throws -> Int {
+        let port = basePort + Int.random(in: 200...900)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("resp-test-\(port)-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [
+            "redis-server", "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no",
+            "--dir", dir.path, "--daemonize", "yes", "--logfile", dir.appendingPathComponent("log").path,
+        ] + args
+        try p.run()
+        return port
+    }
+}

@@ -1,0 +1,59 @@
+"""Python Celery 5 client for the interop tests. Prints one JSON object per command.
+
+  client.py call NAME ARGS_JSON [QUEUE] [TIMEOUT]     -> {"id", "state", "result" | "exc_type", "exc_message"}
+  client.py broadcast NAME ARGS_JSON CHANNEL          -> {"id"}
+  client.py read TASK_ID [TIMEOUT]                    -> like call, for a task sent by someone else
+  client.py ping [TIMEOUT]                            -> {"replies": {...}}
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from celery import Celery  # noqa: E402
+from kombu.common import Broadcast  # noqa: E402
+
+app = Celery("interop-client", broker=os.environ["CELERY_BROKER_URL"], backend=os.environ.get("CELERY_RESULT_BACKEND"))
+app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+
+
+def outcome(res, timeout):
+    out = {"id": res.id}
+    try:
+        value = res.get(timeout=timeout, propagate=True)
+        out.update(state=res.state, result=value)
+    except Exception as exc:  # the task's own exception, rebuilt by Celery
+        out.update(state=res.state, exc_type=type(exc).__name__, exc_message=str(exc))
+    return out
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "call":
+        name, args = argv[2], json.loads(argv[3])
+        queue = argv[4] if len(argv) > 4 and argv[4] else None
+        timeout = float(argv[5]) if len(argv) > 5 else 20
+        res = app.send_task(name, args=args, queue=queue)
+        print(json.dumps(outcome(res, timeout)))
+    elif cmd == "read":
+        timeout = float(argv[3]) if len(argv) > 3 else 20
+        print(json.dumps(outcome(app.AsyncResult(argv[2]), timeout)))
+    elif cmd == "broadcast":
+        name, args, channel = argv[2], json.loads(argv[3]), argv[4]
+        # As a Celery app routing to a Broadcast queue does: the fanout exchange is declared,
+        # so kombu publishes to every bound/subscribed consumer.
+        bq = Broadcast(channel)
+        res = app.send_task(name, args=args, queue=bq, exchange=bq.exchange, routing_key=channel, declare=[bq])
+        print(json.dumps({"id": res.id}))
+    elif cmd == "ping":
+        timeout = float(argv[2]) if len(argv) > 2 else 2
+        replies = app.control.inspect(timeout=timeout).ping() or {}
+        print(json.dumps({"replies": replies}))
+    else:
+        raise SystemExit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown (result-backend finalizers print noise there)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with Swift:
+# installs what is missing (Debian packages, a Python venv), starts redis-server, RabbitMQ and
+# a MongoDB wire-protocol server (nx-27017) on private 127.0.0.1 ports, runs `swift test`,
+# and stops the servers again. Nothing is skipped: each server's URL is exported for the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/deps.sh
+ensure_build_deps
+ensure_venv
+
+export RUN_DIR="${RUN_DIR:-$(mktemp -d /tmp/swift-celery-test.XXXXXX)}"
+stops=()
+cleanup() {
+  for s in "${stops[@]}"; do $s || true; done
+}
+trap cleanup EXIT
+
+for svc in redis rabbitmq mongo; do
+  if [ -f "scripts/services/$svc.sh" ]; then
+    source "scripts/services/$svc.sh"
+    "${svc}_start"
+    stops+=("${svc}_stop")
+  fi
+done
+
+echo "==> swift build --build-tests"
+swift build --build-tests
+echo "==> swift test"
+swift test --skip-build "$@"
