@@ -11,7 +11,7 @@ rabbitmq__vars() {
     RABBITMQ_TEST_EPMD_PORT="${RABBITMQ_TEST_EPMD_PORT:-$((RABBITMQ_PORT + 10000))}"
     RABBITMQ_TEST_DIST_PORT="${RABBITMQ_TEST_DIST_PORT:-$((RABBITMQ_PORT + 20000))}"
     RABBITMQ_TEST_NODE="${RABBITMQ_TEST_NODE:-swiftceleryrmq${RABBITMQ_PORT}@localhost}"
-    RABBITMQ_TEST_DIR="${RABBITMQ_TEST_DIR:-${TMPDIR:-/tmp}/swift-celery-rabbitmq-${RABBITMQ_PORT}}"
+    RABBITMQ_TEST_DIR="${RABBITMQ_TEST_DIR:-${RUN_DIR:-${TMPDIR:-/tmp}}/swift-celery-rabbitmq-${RABBITMQ_PORT}}"
     RABBITMQ_TEST_BIN="${RABBITMQ_TEST_BIN:-/usr/lib/rabbitmq/bin}"
 }
 
@@ -95,23 +95,40 @@ CONF
     return 1
 }
 
+rabbitmq__running() {
+    [ -x "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" ] && [ -d "$RABBITMQ_TEST_DIR/home" ] &&
+        rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" -q -n "$RABBITMQ_TEST_NODE" \
+            check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1
+}
+
 rabbitmq_start() {
     rabbitmq__vars
     rabbitmq__install || return 1
+    if rabbitmq__running ||
+        { (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && RABBITMQ__FOREIGN=1; }; then
+        # Our node (or a node started by another run of this script) is up: reuse it.
+        # rabbitmq_stop only stops nodes whose pid files are in our directory.
+        export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+        echo "rabbitmq.sh: reusing running node $RABBITMQ_TEST_NODE on 127.0.0.1:$RABBITMQ_PORT" >&2
+        return 0
+    fi
     rabbitmq__boot
 }
 
 # Stops the node only (keeps epmd and the data directory).
 rabbitmq__halt() {
     rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmqctl" -q -n "$RABBITMQ_TEST_NODE" shutdown >/dev/null 2>&1 || true
-    local pid
-    pid="$(cat "$RABBITMQ_TEST_DIR/launcher.pid" 2>/dev/null)"
-    if [ -n "$pid" ]; then
-        local i
-        for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        kill "$pid" 2>/dev/null || true
-        rm -f "$RABBITMQ_TEST_DIR/launcher.pid"
-    fi
+    local pid beam i
+    pid="$(cat "$RABBITMQ_TEST_DIR/launcher.pid" 2>/dev/null || true)"
+    beam="$(cat "$RABBITMQ_TEST_DIR/rabbitmq.pid" 2>/dev/null || true)"
+    for i in $(seq 1 40); do
+        { [ -n "$beam" ] && kill -0 "$beam" 2>/dev/null; } || break
+        sleep 0.5
+    done
+    # Still alive after a failed shutdown: stop the VM we started, then its launcher.
+    if [ -n "$beam" ] && kill -0 "$beam" 2>/dev/null; then kill "$beam" 2>/dev/null || true; fi
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$RABBITMQ_TEST_DIR/launcher.pid" "$RABBITMQ_TEST_DIR/rabbitmq.pid"
 }
 
 rabbitmq_restart() {
@@ -122,6 +139,11 @@ rabbitmq_restart() {
 
 rabbitmq_stop() {
     rabbitmq__vars
+    if [ "${RABBITMQ__FOREIGN:-0}" = 1 ]; then
+        echo "rabbitmq.sh: leaving the node we reused on 127.0.0.1:$RABBITMQ_PORT running" >&2
+        unset CELERY_TEST_AMQP_URL RABBITMQ__FOREIGN
+        return 0
+    fi
     rabbitmq__halt
     # Stop the epmd our node started (it listens on our private port only).
     rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
