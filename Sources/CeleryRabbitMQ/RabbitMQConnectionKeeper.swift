@@ -80,13 +80,23 @@ actor RabbitMQConnectionKeeper {
         return info
     }
 
-    /// Declares the fanout exchange of a broadcast route (durable, as Celery's `Broadcast`).
+    /// Declares the fanout exchange of a broadcast route as Celery does: durable, like
+    /// kombu's `Broadcast(name)`, except kombu's remote-control mailboxes (`<ns>.pidbox`),
+    /// which Celery declares non-durable. An exchange that already exists with other
+    /// properties (406) is used as it is.
     func declareFanout(_ name: String) async throws {
         if exchanges.contains(name) { return }
         let c = try await current()
         let ch = try await c.openChannel()
-        try await ch.exchangeDeclare(name, type: "fanout", durable: true)
-        try await ch.close()
+        do {
+            try await ch.exchangeDeclare(name, type: "fanout", durable: !name.hasSuffix(".pidbox"))
+            try? await ch.close()
+        } catch let e as AMQPError where e.replyCode == 406 {
+            logger.notice("fanout exchange exists with other properties; using it as declared", metadata: ["exchange": "\(name)"])
+            let ch2 = try await c.openChannel()
+            try await ch2.exchangeDeclare(.init(exchange: name, type: "fanout", passive: true))
+            try? await ch2.close()
+        }
         exchanges.insert(name)
     }
 
@@ -111,41 +121,64 @@ actor RabbitMQConnectionKeeper {
         try? await c?.close()
     }
 
-    /// The declaration itself, on fresh channels (a 406 closes the channel it happens on).
+    /// The declaration itself, on fresh channels (a 405/406 closes the channel it happens on).
+    /// The work queue is declared first:
+    /// - accepted → the exchange `queue`, the binding and the dead-letter exchange and queue follow;
+    /// - 406 (exists with other arguments, e.g. declared by Python Celery) → used as it is;
+    ///   the dead-letter exchange and queue are still declared for the publish-then-ack path;
+    /// - 405 (exclusive to another connection, e.g. a Celery `….reply.celery.pidbox` queue)
+    ///   → nothing is declared; publishing to it through the default exchange still works.
     static func declare(queue: String, on c: AMQPConnection, options: RabbitMQOptions, logger: Logger) async throws -> QueueInfo {
+        let args = options.workQueueArguments(queue: queue)
+        let outcome = try await declareTolerant(queue, arguments: args, on: c, logger: logger)
+        if outcome == .foreignExclusive { return QueueInfo(hasDeadLetterExchange: false) }
+        let exact = outcome == .declared
         let ch = try await c.openChannel()
-        defer { Task { try? await ch.close() } }
-        try await ch.exchangeDeclare(queue, type: "direct", durable: true)
-        if options.deadLettering {
-            try await ch.exchangeDeclare(RabbitMQNames.deadLetterExchange(queue), type: "direct", durable: true)
-            var dlqArgs: AMQPTable = [:]
-            if options.queueType == .quorum { dlqArgs["x-queue-type"] = .string("quorum") }
-            try await declareTolerant(RabbitMQNames.deadLetterQueue(queue), arguments: dlqArgs, on: c, logger: logger)
-            try await ch.queueBind(queue: RabbitMQNames.deadLetterQueue(queue), exchange: RabbitMQNames.deadLetterExchange(queue), routingKey: queue)
+        do {
+            try await ch.exchangeDeclare(queue, type: "direct", durable: true)
+            try await ch.queueBind(queue: queue, exchange: queue, routingKey: queue)
+            if options.deadLettering {
+                let dlx = RabbitMQNames.deadLetterExchange(queue), dlq = RabbitMQNames.deadLetterQueue(queue)
+                try await ch.exchangeDeclare(dlx, type: "direct", durable: true)
+                var dlqArgs: AMQPTable = [:]
+                if options.queueType == .quorum { dlqArgs["x-queue-type"] = .string("quorum") }
+                if try await declareTolerant(dlq, arguments: dlqArgs, on: c, logger: logger) != .foreignExclusive {
+                    try await ch.queueBind(queue: dlq, exchange: dlx, routingKey: queue)
+                }
+            }
+            try? await ch.close()
+        } catch {
+            try? await ch.close()
+            throw error
         }
-        let exact = try await declareTolerant(queue, arguments: options.workQueueArguments(queue: queue), on: c, logger: logger)
-        try await ch.queueBind(queue: queue, exchange: queue, routingKey: queue)
-        let wanted = options.workQueueArguments(queue: queue)["x-dead-letter-exchange"] != nil
-        return QueueInfo(hasDeadLetterExchange: wanted && exact)
+        return QueueInfo(hasDeadLetterExchange: exact && args["x-dead-letter-exchange"] != nil)
     }
 
-    /// Declares a durable queue with `arguments`; if it exists with different arguments
-    /// (406 PRECONDITION_FAILED) checks it exists (passive) and returns `false`.
-    @discardableResult
-    static func declareTolerant(_ queue: String, arguments: AMQPTable, on c: AMQPConnection, logger: Logger) async throws -> Bool {
+    enum Declared: Equatable { case declared, existsWithOtherArguments, foreignExclusive }
+
+    /// Declares a durable queue with `arguments`. If it exists with different arguments
+    /// (406 PRECONDITION_FAILED) checks it exists (passive); if another connection holds
+    /// it exclusively (405 RESOURCE_LOCKED) says so. Other errors are thrown.
+    static func declareTolerant(_ queue: String, arguments: AMQPTable, on c: AMQPConnection, logger: Logger) async throws -> Declared {
         let ch = try await c.openChannel()
         do {
             try await ch.queueDeclare(.init(queue: queue, durable: true, arguments: arguments))
             try? await ch.close()
-            return true
+            return .declared
+        } catch let e as AMQPError where e.replyCode == 405 {
+            return .foreignExclusive
         } catch let e as AMQPError where e.replyCode == 406 {
             logger.notice(
                 "queue exists with other arguments; using it as declared",
                 metadata: ["queue": "\(queue)", "server": "\(e.replyText ?? "")"])
             let ch2 = try await c.openChannel()
-            try await ch2.queueDeclare(.init(queue: queue, passive: true))
+            do {
+                try await ch2.queueDeclare(.init(queue: queue, passive: true))
+            } catch let e as AMQPError where e.replyCode == 405 {
+                return .foreignExclusive
+            }
             try? await ch2.close()
-            return false
+            return .existsWithOtherArguments
         }
     }
 }
