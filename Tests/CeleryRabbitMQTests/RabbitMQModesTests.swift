@@ -57,6 +57,23 @@ struct RabbitMQModesTests {
         try await broker.close()
     }
 
+    /// Celery's remote-control replies go to a queue another connection holds exclusively
+    /// (`<oid>.reply.celery.pidbox`): declaring it fails with 405, publishing still works.
+    @Test func publishToAnotherConnectionsExclusiveQueue() async throws {
+        guard let url = amqpURL() else { return }
+        let q = unique("oid") + ".reply.celery.pidbox"
+        let (conn, ch) = try await rawChannel(url)
+        try await ch.queueDeclare(.init(queue: q, exclusive: true, autoDelete: true))
+        let broker = try RabbitMQBroker(url: url)
+        _ = try await broker.publish(taskMessage(8), to: .queue(q))
+        let got = try #require(try await ch.get(queue: q, noAck: true))
+        #expect(got.properties.headers?["task"]?.stringValue == "tasks.add")
+        // Nothing else was declared for it.
+        await #expect(throws: AMQPError.self) { try await ch.exchangeDeclare(.init(exchange: q, type: "direct", passive: true)) }
+        try await broker.close()
+        try? await conn.close()
+    }
+
     @Test func badURLQueueTypeIsRejected() throws {
         #expect(throws: CeleryError.self) { _ = try RabbitMQBroker(url: "amqp://localhost/?queue_type=stream2") }
         #expect(throws: CeleryError.self) { _ = try RabbitMQBroker(url: "amqp://localhost:99999/") }
