@@ -13,15 +13,21 @@ public struct AMQPBasicProperties: Sendable, Hashable {
     public var deliveryMode: UInt8?
     /// Priority 0–255 (queues honour up to their `x-max-priority`).
     public var priority: UInt8?
+    /// Correlates a reply with its request (Celery: the task id).
     public var correlationId: String?
+    /// Where replies go (Celery: the client id).
     public var replyTo: String?
     /// Per-message TTL in milliseconds, as a decimal string.
     public var expiration: String?
+    /// Application message id.
     public var messageId: String?
     /// Seconds since the Unix epoch.
     public var timestamp: UInt64?
+    /// Application message type.
     public var type: String?
+    /// Must equal the connection's user if set (RabbitMQ validates it).
     public var userId: String?
+    /// Publishing application.
     public var appId: String?
     /// Reserved by the spec (`cluster-id`).
     public var clusterId: String?

@@ -8,6 +8,7 @@ import NIOCore
 /// that answers our protocol header with its own (`AMQP` x y z) is reported as an
 /// unsupported protocol version.
 public struct AMQPFrameDecoder: ByteToMessageDecoder, Sendable {
+    /// Decoded frames.
     public typealias InboundOut = AMQPFrame
 
     /// Largest accepted frame in bytes, including the 8 bytes of framing.
@@ -19,12 +20,14 @@ public struct AMQPFrameDecoder: ByteToMessageDecoder, Sendable {
         self.maxFrameSize = max(maxFrameSize, AMQPFrame.minimumFrameSize)
     }
 
+    /// Decodes one frame if complete.
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try Self.parse(&buffer, maxFrameSize: maxFrameSize) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
 
+    /// Decodes what is left at EOF; an incomplete trailing frame is dropped.
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         // Leftover bytes of an incomplete frame at EOF are dropped: the connection is gone.

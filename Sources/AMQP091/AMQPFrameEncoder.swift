@@ -3,11 +3,13 @@ import NIOCore
 /// Serialises ``AMQPFrame`` values. Splitting content into body frames that fit the
 /// negotiated frame size is the caller's job (see ``AMQPFrame/contentFrames(channel:properties:body:frameMax:)``).
 public struct AMQPFrameEncoder: MessageToByteEncoder, Sendable {
+    /// Frames to encode.
     public typealias OutboundIn = AMQPFrame
 
     /// Creates an encoder.
     public init() {}
 
+    /// Encodes one frame.
     public func encode(data: AMQPFrame, out: inout ByteBuffer) throws {
         try Self.write(data, into: &out)
     }

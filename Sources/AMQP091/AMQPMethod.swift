@@ -25,14 +25,21 @@ public enum AMQPMethod: Sendable, Hashable {
 
     /// Arguments of `exchange.declare`.
     public struct ExchangeDeclare: Sendable, Hashable {
+        /// Exchange name.
         public var exchange: String
         /// `direct`, `fanout`, `topic` or `headers`.
         public var type: String
+        /// Only check that it exists (404 if not).
         public var passive: Bool
+        /// Survives a server restart.
         public var durable: Bool
+        /// Deleted when its last binding goes.
         public var autoDelete: Bool
+        /// Cannot be published to directly.
         public var `internal`: Bool
+        /// Do not wait for the reply (not supported by ``AMQPChannel``; always `false` there).
         public var noWait: Bool
+        /// Extra arguments such as `alternate-exchange`.
         public var arguments: AMQPTable
         /// Creates `exchange.declare` arguments (defaults: not passive, not durable…).
         public init(
@@ -54,10 +61,15 @@ public enum AMQPMethod: Sendable, Hashable {
     public struct QueueDeclare: Sendable, Hashable {
         /// Queue name; empty asks the server to generate one.
         public var queue: String
+        /// Only check that it exists (404 if not) and read its counts.
         public var passive: Bool
+        /// Survives a server restart (with persistent messages, so do they).
         public var durable: Bool
+        /// Used by this connection only; deleted when it closes.
         public var exclusive: Bool
+        /// Deleted when its last consumer goes.
         public var autoDelete: Bool
+        /// Do not wait for the reply.
         public var noWait: Bool
         /// Arguments such as `x-queue-type`, `x-dead-letter-exchange`, `x-delivery-limit`.
         public var arguments: AMQPTable
@@ -78,14 +90,19 @@ public enum AMQPMethod: Sendable, Hashable {
 
     /// Arguments of `basic.consume`.
     public struct Consume: Sendable, Hashable {
+        /// Queue to consume from.
         public var queue: String
         /// Consumer tag; empty asks the server to generate one.
         public var consumerTag: String
+        /// Ignored by RabbitMQ.
         public var noLocal: Bool
         /// `true` = automatic acknowledgement (no `basic.ack` needed).
         public var noAck: Bool
+        /// The only consumer of the queue.
         public var exclusive: Bool
+        /// Do not wait for the reply.
         public var noWait: Bool
+        /// Extra arguments (e.g. `x-priority`).
         public var arguments: AMQPTable
         /// Creates `basic.consume` arguments (default: manual acknowledgements).
         public init(
@@ -102,54 +119,103 @@ public enum AMQPMethod: Sendable, Hashable {
         }
     }
 
+    /// `connection.start`.
     case connectionStart(versionMajor: UInt8, versionMinor: UInt8, serverProperties: AMQPTable, mechanisms: String, locales: String)
+    /// `connection.start-ok`.
     case connectionStartOk(clientProperties: AMQPTable, mechanism: String, response: [UInt8], locale: String)
+    /// `connection.secure`.
     case connectionSecure(challenge: [UInt8])
+    /// `connection.secure-ok`.
     case connectionSecureOk(response: [UInt8])
+    /// `connection.tune`.
     case connectionTune(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16)
+    /// `connection.tune-ok`.
     case connectionTuneOk(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16)
+    /// `connection.open`.
     case connectionOpen(virtualHost: String)
+    /// `connection.open-ok`.
     case connectionOpenOk
+    /// `connection.close`.
     case connectionClose(Close)
+    /// `connection.close-ok`.
     case connectionCloseOk
+    /// `connection.blocked`.
     case connectionBlocked(reason: String)
+    /// `connection.unblocked`.
     case connectionUnblocked
+    /// `channel.open`.
     case channelOpen
+    /// `channel.open-ok`.
     case channelOpenOk
+    /// `channel.flow`.
     case channelFlow(active: Bool)
+    /// `channel.flow-ok`.
     case channelFlowOk(active: Bool)
+    /// `channel.close`.
     case channelClose(Close)
+    /// `channel.close-ok`.
     case channelCloseOk
+    /// `exchange.declare`.
     case exchangeDeclare(ExchangeDeclare)
+    /// `exchange.declare-ok`.
     case exchangeDeclareOk
+    /// `exchange.delete`.
     case exchangeDelete(exchange: String, ifUnused: Bool, noWait: Bool)
+    /// `exchange.delete-ok`.
     case exchangeDeleteOk
+    /// `queue.declare`.
     case queueDeclare(QueueDeclare)
+    /// `queue.declare-ok`.
     case queueDeclareOk(queue: String, messageCount: UInt32, consumerCount: UInt32)
+    /// `queue.bind`.
     case queueBind(queue: String, exchange: String, routingKey: String, noWait: Bool, arguments: AMQPTable)
+    /// `queue.bind-ok`.
     case queueBindOk
+    /// `queue.purge`.
     case queuePurge(queue: String, noWait: Bool)
+    /// `queue.purge-ok`.
     case queuePurgeOk(messageCount: UInt32)
+    /// `queue.delete`.
     case queueDelete(queue: String, ifUnused: Bool, ifEmpty: Bool, noWait: Bool)
+    /// `queue.delete-ok`.
     case queueDeleteOk(messageCount: UInt32)
+    /// `basic.qos`.
     case basicQos(prefetchSize: UInt32, prefetchCount: UInt16, global: Bool)
+    /// `basic.qos-ok`.
     case basicQosOk
+    /// `basic.consume`.
     case basicConsume(Consume)
+    /// `basic.consume-ok`.
     case basicConsumeOk(consumerTag: String)
+    /// `basic.cancel`.
     case basicCancel(consumerTag: String, noWait: Bool)
+    /// `basic.cancel-ok`.
     case basicCancelOk(consumerTag: String)
+    /// `basic.publish`.
     case basicPublish(exchange: String, routingKey: String, mandatory: Bool, immediate: Bool)
+    /// `basic.return`.
     case basicReturn(replyCode: UInt16, replyText: String, exchange: String, routingKey: String)
+    /// `basic.deliver`.
     case basicDeliver(consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String)
+    /// `basic.get`.
     case basicGet(queue: String, noAck: Bool)
+    /// `basic.get-ok`.
     case basicGetOk(deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, messageCount: UInt32)
+    /// `basic.get-empty`.
     case basicGetEmpty
+    /// `basic.ack`.
     case basicAck(deliveryTag: UInt64, multiple: Bool)
+    /// `basic.reject`.
     case basicReject(deliveryTag: UInt64, requeue: Bool)
+    /// `basic.nack`.
     case basicNack(deliveryTag: UInt64, multiple: Bool, requeue: Bool)
+    /// `basic.recover`.
     case basicRecover(requeue: Bool)
+    /// `basic.recover-ok`.
     case basicRecoverOk
+    /// `confirm.select`.
     case confirmSelect(noWait: Bool)
+    /// `confirm.select-ok`.
     case confirmSelectOk
 
     /// Whether a content header and body frames follow this method.
