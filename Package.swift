@@ -63,7 +63,14 @@ let package = Package(
         // Transports and backends.
         .target(name: "CeleryRedis", dependencies: ["Celery", "RESP", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CeleryRabbitMQ", dependencies: ["Celery", "AMQP091", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "CeleryMongo", dependencies: ["Celery", "CMongoC", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CeleryMongo",
+            dependencies: [
+                "Celery", "CMongoC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Example tasks hosted by celery-worker.
         .target(name: "ExampleTasks", dependencies: ["Celery"], path: "Examples/ExampleTasks"),
         // Commands any application embeds.

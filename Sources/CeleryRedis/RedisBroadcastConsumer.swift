@@ -24,6 +24,9 @@ final class RedisBroadcastConsumer: MessageConsumer {
 
     func cancel() async { await subscriber.close() }
 
+    /// Broadcast holds nothing, so stopping deliveries is unsubscribing.
+    func stopDeliveries() async { await subscriber.close() }
+
     /// Escapes Redis glob characters so a name matches only itself.
     static func globEscaped(_ s: String) -> String {
         var out = ""

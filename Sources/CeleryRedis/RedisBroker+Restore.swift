@@ -57,6 +57,11 @@ extension RedisBroker {
         return routingKey
     }
 
+    /// Expiry of our hold on `unacked_mutex`, so a restorer killed mid-restore blocks the
+    /// others for at most this long (kombu uses 300 s; a restore of 1000 tags takes well
+    /// under a second).
+    static let mutexExpirySeconds = 60
+
     /// Restores messages unacknowledged for longer than ``visibilityTimeout`` (oldest first,
     /// up to `limit`), under kombu's `unacked_mutex` lock so concurrent restorers (ours or
     /// kombu's) do not push a message twice. Returns how many were restored.
@@ -64,7 +69,7 @@ extension RedisBroker {
     public func restoreVisible(limit: Int = 1000) async throws -> Int {
         try await mappingErrors("restoring unacked messages", displayURL) {
             let token = UUID().uuidString
-            let locked = try await pool.send(["SET", RESPValue(keys.unackedMutex), RESPValue(token), "NX", "EX", "300"])
+            let locked = try await pool.send(["SET", RESPValue(keys.unackedMutex), RESPValue(token), "NX", "EX", RESPValue(Self.mutexExpirySeconds)])
             guard !locked.isNull else { return 0 }
             do {
                 let ceiling = Date().timeIntervalSince1970 - Double(visibilityTimeout.components.seconds)

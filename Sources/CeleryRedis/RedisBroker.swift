@@ -66,6 +66,7 @@ public final class RedisBroker: Broker {
 
     // MARK: Broker
 
+    /// Queue: `LPUSH` of the envelope onto the queue's priority list (binding recorded on first use). Broadcast: `PUBLISH /<db>.<exchange>`; the receipt holds the receiver count.
     public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
         try await mappingErrors("publishing to \(route)", displayURL) {
             switch route {
@@ -92,6 +93,7 @@ public final class RedisBroker: Broker {
         }
     }
 
+    /// Queue: a consumer with its own blocking connection and atomic pops. Broadcast: a subscriber with its own pub/sub connection.
     public func consume(_ route: Route, options: ConsumeOptions) async throws -> any MessageConsumer {
         let id = nextConsumer.add(1, ordering: .relaxed).newValue
         let consumer: any MessageConsumer = try await mappingErrors("consuming \(route)", displayURL) {
@@ -106,6 +108,7 @@ public final class RedisBroker: Broker {
         return consumer
     }
 
+    /// Deletes the queue's lists (all priorities) in one transaction; returns how many messages they held.
     public func purge(queue: String) async throws -> Int {
         try await mappingErrors("purging \(queue)", displayURL) {
             let lists = RedisEnvelope.listKeys(queue: queue)
@@ -116,6 +119,7 @@ public final class RedisBroker: Broker {
         }
     }
 
+    /// Ready messages over the queue's lists (all priorities).
     public func queueLength(_ queue: String) async throws -> Int {
         try await mappingErrors("measuring \(queue)", displayURL) {
             let replies = try await pool.pipeline(RedisEnvelope.listKeys(queue: queue).map { ["LLEN", RESPValue($0)] })
@@ -123,6 +127,7 @@ public final class RedisBroker: Broker {
         }
     }
 
+    /// Cancels every consumer (their unacknowledged messages go back) and closes the pool.
     public func close() async throws {
         let all = consumers.withLock { c in defer { c.removeAll() }; return Array(c.values) }
         for c in all { await c.cancel() }

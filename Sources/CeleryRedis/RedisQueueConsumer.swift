@@ -3,10 +3,11 @@ import Foundation
 import Logging
 import RESP
 
-/// A queue-mode consumer. Each ``next()`` pops atomically (``RedisScript/pop``) while fewer
-/// than `prefetch` deliveries are held; when the queue is empty it waits on its own
-/// blocking connection with `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op rotation that
-/// returns as soon as the base list has an element, without taking it — then pops again.
+/// A queue-mode consumer. A fetch loop pops atomically (``RedisScript/pop``) while fewer
+/// than `prefetch` deliveries are held (handed out or buffered), like kombu and AMQP
+/// prefetch; when the queue is empty it waits on its own blocking connection with
+/// `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op rotation that returns as soon as the base
+/// list has an element, without taking it — then pops again. ``next()`` takes from the buffer.
 actor RedisQueueConsumer: MessageConsumer {
     struct Held {
         var raw: [UInt8]
@@ -22,51 +23,80 @@ actor RedisQueueConsumer: MessageConsumer {
     private let id: UInt64
     private var prefetch: Int
     private var held: [String: Held] = [:]
+    private var buffer: [Delivery] = []
+    private var bufferWaiter: CheckedContinuation<Void, Never>?
     private var blocking: RedisConnection?
     private var cancelled = false
+    private var stopped = false
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastRestore: ContinuousClock.Instant?
     private var backoff = RedisBackoff()
+    private var fetcher: Task<Void, Never>?
 
     init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
         self.broker = broker
         self.queue = queue
         self.prefetch = max(1, prefetch)
         self.id = id
+        await start()
+    }
+
+    private func start() {
+        fetcher = Task { await self.fetchLoop() }
     }
 
     private var restoreInterval: Duration {
         min(max(broker.visibilityTimeout / 4, .seconds(1)), .seconds(60))
     }
 
+    private var active: Bool { !cancelled && !stopped }
+
+    /// The next buffered delivery; waits for the fetch loop. `nil` once stopped or cancelled,
+    /// or when the calling task is cancelled (nothing is lost: buffered deliveries stay).
     func next() async throws -> Delivery? {
-        while !cancelled && !Task.isCancelled {
+        while true {
+            if !buffer.isEmpty { return buffer.removeFirst() }
+            guard active, !Task.isCancelled else { return nil }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { bufferWaiter = $0 }
+            } onCancel: {
+                Task { await self.wakeBufferWaiter() }
+            }
+        }
+    }
+
+    private func wakeBufferWaiter() {
+        bufferWaiter?.resume()
+        bufferWaiter = nil
+    }
+
+    private func fetchLoop() async {
+        while active {
             if held.count >= prefetch {
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { slotWaiters.append($0) }
-                } onCancel: {
-                    Task { await self.wakeSlotWaiters() }
-                }
+                await withCheckedContinuation { slotWaiters.append($0) }
                 continue
             }
             do {
+                // Also on a busy queue: messages of crashed consumers must come back even
+                // when this consumer never has to wait.
+                try await restoreIfDue()
                 if let d = try await popOne() {
                     backoff.reset()
-                    return d
+                    buffer.append(d)
+                    wakeBufferWaiter()
+                    continue
                 }
                 try await waitForMessages()
                 backoff.reset()
-            } catch let e as RESPError where e.kind != .server {
-                if cancelled || Task.isCancelled { return nil }
+            } catch {
+                guard active else { return }
                 blocking = nil
                 let delay = backoff.nextDelay()
-                broker.logger.warning("Redis consumer of \(queue) lost its connection (\(e.message)); retrying in \(delay)")
+                let what = (error as? RESPError)?.message ?? "\(error)"
+                broker.logger.warning("Redis consumer of \(queue) failed (\(what)); retrying in \(delay)")
                 try? await Task.sleep(for: delay)
-            } catch {
-                throw CeleryError.redis(error, "consuming \(queue)", at: broker.displayURL)
             }
         }
-        return nil
     }
 
     private func popOne() async throws -> Delivery? {
@@ -77,7 +107,7 @@ actor RedisQueueConsumer: MessageConsumer {
         guard let parts = reply.array, parts.count == 4, let raw = parts[1].bytes, let tag = parts[2].string else { return nil }
         let decoded = RedisEnvelope.decode(raw)
         held[tag] = Held(raw: raw, priority: decoded.message.priority)
-        if cancelled {  // cancelled while popping: give it straight back
+        if !active {  // stopped while popping: give it straight back
             _ = try? await broker.restore(tag: tag)
             held[tag] = nil
             return nil
@@ -87,11 +117,14 @@ actor RedisQueueConsumer: MessageConsumer {
             deliveryCount: Int(parts[3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag))
     }
 
-    private func waitForMessages() async throws {
+    private func restoreIfDue() async throws {
         if lastRestore.map({ ContinuousClock.now - $0 >= restoreInterval }) ?? true {
             lastRestore = ContinuousClock.now
             try await broker.restoreVisible()
         }
+    }
+
+    private func waitForMessages() async throws {
         let connection: RedisConnection
         if let b = blocking, b.isActive {
             connection = b
@@ -99,15 +132,11 @@ actor RedisQueueConsumer: MessageConsumer {
             connection = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
             blocking = connection
         }
-        guard !cancelled else { return }
+        guard active else { return }
         let seconds = Double(Self.waitSlice.components.seconds)
         let timeout = Self.waitSlice + broker.configuration.commandTimeout
-        try await withTaskCancellationHandler {
-            _ = try await connection.send(
-                ["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))], timeout: timeout)
-        } onCancel: {
-            Task { await connection.close() }
-        }
+        _ = try await connection.send(
+            ["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))], timeout: timeout)
     }
 
     // MARK: Settlement (called by RedisAcknowledger)
@@ -159,14 +188,40 @@ actor RedisQueueConsumer: MessageConsumer {
         wakeSlotWaiters()
     }
 
+    /// Stops new deliveries (a waiting ``next()`` returns `nil`); held deliveries stay held
+    /// and can still be acknowledged, requeued or dead-lettered.
+    func stopDeliveries() async {
+        guard active else { return }
+        stopped = true
+        await halt()
+        // Buffered deliveries were never handed out: they go back to the queue now.
+        let unhanded = buffer.compactMap { ($0.acknowledger as? RedisAcknowledger)?.tag }
+        buffer.removeAll()
+        for tag in unhanded {
+            _ = try? await broker.restore(tag: tag)
+            held[tag] = nil
+        }
+    }
+
+    /// Stops the fetch loop and wakes every waiter.
+    private func halt() async {
+        wakeSlotWaiters()
+        wakeBufferWaiter()
+        if let b = blocking { await b.close() }
+        blocking = nil
+        fetcher?.cancel()
+        // Let a restore or pop in progress finish (and release `unacked_mutex`) before the
+        // broker closes its pool.
+        await fetcher?.value
+    }
+
     /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to
     /// the queue marked redelivered.
     func cancel() async {
         guard !cancelled else { return }
         cancelled = true
-        wakeSlotWaiters()
-        if let b = blocking { await b.close() }
-        blocking = nil
+        await halt()
+        buffer.removeAll()
         for tag in held.keys.sorted() {
             do { try await broker.restore(tag: tag) } catch {
                 broker.logger.error("could not restore \(tag) to \(queue) on cancel: \(error); the visibility timeout will")

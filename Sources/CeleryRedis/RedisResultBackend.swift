@@ -19,6 +19,7 @@ public final class RedisResultBackend: ResultBackend {
     let configuration: RedisConfiguration
     let pool: RedisConnectionPool
     private let logger: Logger
+    private let listener: RedisResultListener
 
     /// Connects (one pooled connection now; failures are ``CeleryError``s naming the server).
     public init(
@@ -37,10 +38,12 @@ public final class RedisResultBackend: ResultBackend {
         }
         self.logger = logger
         pool = RedisConnectionPool(configuration: configuration, maxConnections: maxConnections, logger: logger)
+        listener = RedisResultListener(configuration: configuration, logger: logger)
         let pool = self.pool
         try await mappingErrors("connecting to the result backend", displayURL) { _ = try await pool.send(["PING"]) }
     }
 
+    /// Stores with the ready-state rule in one Lua script, sets the expiry, publishes on the key's channel.
     @discardableResult
     public func store(_ meta: TaskMeta) async throws -> Bool {
         try await mappingErrors("storing the result of \(meta.taskId)", displayURL) {
@@ -53,6 +56,7 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// `GET celery-task-meta-<id>`; `nil` when absent (PENDING).
     public func meta(for taskId: String) async throws -> TaskMeta? {
         try await mappingErrors("reading the result of \(taskId)", displayURL) {
             try Self.decode(try await pool.send(["GET", RESPValue(RedisKeys.taskMeta(taskId))]), taskId: taskId)
@@ -67,43 +71,48 @@ public final class RedisResultBackend: ResultBackend {
         return try TaskMeta(celeryJSON: o, taskId: taskId)
     }
 
+    /// `DEL celery-task-meta-<id>`.
     public func forget(_ taskId: String) async throws {
         try await mappingErrors("forgetting \(taskId)", displayURL) {
             _ = try await pool.send(["DEL", RESPValue(RedisKeys.taskMeta(taskId))])
         }
     }
 
-    /// Subscribes to the task's key channel, then reads the key (so a store between the two
-    /// is not missed), then waits for a published ready meta or the timeout. No polling.
+    /// Subscribes to the task's key channel (one pub/sub connection shared by all waits of
+    /// this backend), then reads the key (so a store between the two is not missed), then
+    /// waits for a published ready meta or the timeout. No polling. A ready meta published
+    /// while the pub/sub connection is reconnecting is caught by the final read at the timeout.
     public func waitForReady(_ taskId: String, timeout: Duration) async throws -> TaskMeta? {
         try await mappingErrors("waiting for \(taskId)", displayURL) {
             let key = RedisKeys.taskMeta(taskId)
-            let connection = try await RedisConnection.connect(configuration, logger: logger)
-            defer { Task { await connection.close() } }
-            try await connection.subscribe([key])
-            if let m = try await meta(for: taskId), m.status.isReady { return m }
-            let pushes = connection.pushes
-            let found: TaskMeta? = try await withThrowingTaskGroup(of: TaskMeta?.self) { group in
-                group.addTask {
-                    for await p in pushes where p.isMessage {
-                        if let m = try? Self.decode(.bulkString(p.payload), taskId: taskId), m.status.isReady { return m }
+            let token = try await listener.register(key: key)
+            do {
+                if let m = try await meta(for: taskId), m.status.isReady {
+                    await listener.release(key: key, token: token)
+                    return m
+                }
+                let listener = self.listener
+                let payload: [UInt8]? = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                    group.addTask { await listener.wait(key: key, token: token) }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
                     }
-                    return nil
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    return first
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                await connection.close()
-                return first
+                await listener.release(key: key, token: token)
+                if let payload, let m = try Self.decode(.bulkString(payload), taskId: taskId) { return m }
+                return try await meta(for: taskId)
+            } catch {
+                await listener.release(key: key, token: token)
+                throw error
             }
-            if let found { return found }
-            return try await meta(for: taskId)
         }
     }
 
+    /// Writes `celery-taskset-meta-<id>` in Celery's tuple form, with the result expiry.
     public func storeGroup(id: String, taskIds: [String]) async throws {
         try await mappingErrors("storing group \(id)", displayURL) {
             // Celery's GroupResult.as_tuple(): [[group_id, parent], [[[task_id, parent], null], …]]
@@ -119,6 +128,7 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
+    /// Reads a group's member ids (Celery's tuple form or a plain list); `nil` when absent.
     public func group(id: String) async throws -> [String]? {
         try await mappingErrors("reading group \(id)", displayURL) { () async throws -> [String]? in
             guard let bytes = try await pool.send(["GET", RESPValue(RedisKeys.groupMeta(id))]).bytes else { return nil }
@@ -134,5 +144,9 @@ public final class RedisResultBackend: ResultBackend {
         }
     }
 
-    public func close() async throws { await pool.close() }
+    /// Closes the pool and the shared pub/sub connection.
+    public func close() async throws {
+        await listener.close()
+        await pool.close()
+    }
 }

@@ -49,6 +49,7 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         self.peer = peer
     }
 
+    /// Records the command's expectation and promise, then writes it (fails it at once after an error).
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = unwrapOutboundIn(data)
         if let failure {
@@ -78,6 +79,7 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Routes one reply: completes the oldest command or pushes a pub/sub message.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch router.received(unwrapInboundIn(data)) {
         case .complete(let v):
@@ -92,10 +94,12 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Fails every in-flight command with the error and closes the connection.
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context: context, error)
     }
 
+    /// Fails every in-flight command (connection closed) and finishes the push stream.
     public func channelInactive(context: ChannelHandlerContext) {
         failAll(failure ?? RESPError(.connection, "connection to \(peer) closed"))
         pushes?.finish()

@@ -10,6 +10,8 @@ public struct RESPDecoder: ByteToMessageDecoder, Sendable {
 
     /// The parser with its limits.
     public let parser: RESPParser
+    /// Arrays being filled: elements still expected and those read so far (innermost last).
+    private var open: [(remaining: Int, elements: [RESPValue])] = []
 
     /// Creates a decoder; the defaults are ``RESPParser``'s (512 MiB bulk strings,
     /// 1 048 576 array elements, 32 nesting levels, 64 KiB lines).
@@ -17,9 +19,32 @@ public struct RESPDecoder: ByteToMessageDecoder, Sendable {
 
     /// Parses as many complete values as the buffer holds.
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let value = try parser.parse(&buffer) else { return .needMoreData }
+        guard let value = try nextValue(&buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(value))
         return .continue
+    }
+
+    /// Consumes tokens until a top-level value is complete; partial arrays stay in `open`,
+    /// so every byte is parsed once however the input is split.
+    mutating func nextValue(_ buffer: inout ByteBuffer) throws -> RESPValue? {
+        while let token = try parser.token(&buffer, depth: open.count) {
+            var value: RESPValue
+            switch token {
+            case .arrayHeader(let n):
+                open.append((n, []))
+                continue
+            case .value(let v):
+                value = v
+            }
+            while !open.isEmpty {
+                open[open.count - 1].elements.append(value)
+                open[open.count - 1].remaining -= 1
+                guard open[open.count - 1].remaining == 0 else { break }
+                value = .array(open.removeLast().elements)
+            }
+            if open.isEmpty { return value }
+        }
+        return nil
     }
 
     /// Parses what is left at end of input; an incomplete reply is an error.
@@ -27,7 +52,7 @@ public struct RESPDecoder: ByteToMessageDecoder, Sendable {
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if buffer.readableBytes > 0 {
+        if buffer.readableBytes > 0 || !open.isEmpty {
             let n = buffer.readableBytes
             buffer.moveReaderIndex(forwardBy: n)
             throw RESPError(.protocolViolation, "connection closed in the middle of a reply (\(n) bytes unparsed)")

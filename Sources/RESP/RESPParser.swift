@@ -34,6 +34,44 @@ public struct RESPParser: Sendable, Hashable {
         return value
     }
 
+    /// One step of incremental parsing: a complete non-array value (null and empty arrays
+    /// included) or the header of a non-empty array whose elements follow.
+    public enum Token: Sendable, Hashable {
+        /// A complete value.
+        case value(RESPValue)
+        /// `*n` with n > 0: the next n values are its elements.
+        case arrayHeader(Int)
+    }
+
+    /// Reads one ``Token`` from the front of `buffer` (reader index moved past it), or `nil`
+    /// (buffer untouched) when it is not complete. `depth` is the number of enclosing arrays,
+    /// checked against ``maxNesting``. Used by ``RESPDecoder`` so a large array arriving in
+    /// many reads is parsed once, element by element, instead of from its start on every read.
+    public func token(_ buffer: inout ByteBuffer, depth: Int) throws -> Token? {
+        let index = buffer.readerIndex
+        guard index < buffer.writerIndex else { return nil }
+        guard buffer.getInteger(at: index, as: UInt8.self)! == UInt8(ascii: "*") else {
+            guard let (value, end) = try parse(buffer, at: index, depth: depth) else { return nil }
+            buffer.moveReaderIndex(to: end)
+            return .value(value)
+        }
+        guard let (body, next) = try line(buffer, at: index + 1) else { return nil }
+        let count = try integer(body, what: "array length")
+        let token: Token
+        if count == -1 {
+            token = .value(.array(nil))
+        } else {
+            guard count >= 0 else { throw RESPError(.protocolViolation, "negative array length \(count)") }
+            guard count <= maxArrayLength else {
+                throw RESPError(.limitExceeded, "array of \(count) elements exceeds the limit of \(maxArrayLength)")
+            }
+            guard depth < maxNesting else { throw RESPError(.limitExceeded, "arrays nested deeper than \(maxNesting) levels") }
+            token = count == 0 ? .value(.array([])) : .arrayHeader(Int(count))
+        }
+        buffer.moveReaderIndex(to: next)
+        return token
+    }
+
     private static let cr: UInt8 = 13
     private static let lf: UInt8 = 10
 

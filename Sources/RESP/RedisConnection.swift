@@ -105,13 +105,24 @@ public final class RedisConnection: Sendable {
     /// Sends many commands with one flush and returns their replies in order. Error replies
     /// are returned as `.error` values, not thrown; a connection failure throws.
     public func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
-        var futures: [EventLoopFuture<RESPValue>] = []
-        futures.reserveCapacity(commands.count)
-        for c in commands { futures.append(submit(c, expectation: .reply, timeout: timeout, flush: false)) }
-        channel.flush()
+        let deadline = NIODeadline.now() + .nanoseconds((timeout ?? configuration.commandTimeout).nanoseconds)
+        let loop = channel.eventLoop
+        let batch = commands.map {
+            RESPCommand(.array($0), expectation: .reply, deadline: deadline, promise: loop.makePromise(of: RESPValue.self))
+        }
+        let channel = self.channel
+        let peer = configuration.peer
+        // One hop to the event loop for the whole batch, one flush.
+        loop.execute {
+            for c in batch {
+                // A write that cannot happen (closed channel) fails the command too.
+                channel.write(c).whenFailure { _ in c.promise.fail(RESPError(.connection, "connection to \(peer) is closed")) }
+            }
+            channel.flush()
+        }
         var out: [RESPValue] = []
-        out.reserveCapacity(futures.count)
-        for f in futures { out.append(try await f.get()) }
+        out.reserveCapacity(batch.count)
+        for c in batch { out.append(try await c.promise.futureResult.get()) }
         return out
     }
 
@@ -154,14 +165,8 @@ public final class RedisConnection: Sendable {
         let peer = configuration.peer
         let cmd = RESPCommand(
             .array(command), expectation: expectation, deadline: .now() + .nanoseconds(limit.nanoseconds), promise: promise)
-        if flush {
-            channel.writeAndFlush(cmd, promise: nil)
-        } else {
-            channel.write(cmd, promise: nil)
-        }
-        if !channel.isActive {
-            promise.fail(RESPError(.connection, "connection to \(peer) is closed"))
-        }
+        let written = flush ? channel.writeAndFlush(cmd) : channel.write(cmd)
+        written.whenFailure { _ in promise.fail(RESPError(.connection, "connection to \(peer) is closed")) }
         return promise.futureResult
     }
 

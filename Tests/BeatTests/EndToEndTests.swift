@@ -37,15 +37,15 @@ struct EndToEndTests {
                 refresh.withLock { $0.append(d.message.headers[BeatTick.header]?.stringValue ?? "") }
             }
         }
-        // 50× speed from 23:57 in Shanghai (15:57 UTC): 8 s real = about 400 s of beat time
-        // (a loaded CI machine may start the scheduler late: 3 minutes of margin before 00:00).
-        let clock = ScaledBeatClock(factor: 50, start: utc("2026-11-28T15:57:00Z"))
+        // 100× speed from 23:50 in Shanghai (15:50 UTC): 9 s real = about 15 min of beat time
+        // (a loaded CI machine may start the scheduler seconds late: 10 minutes of margin before 00:00).
+        let clock = ScaledBeatClock(factor: 100, start: utc("2026-11-28T15:50:00Z"))
         // At 50× a 10 s lateness is 0.2 s of real time: a loaded test machine would make ticks
         // "missed"; a wide lateness keeps this test about counts, not about catch-up.
         let opts = BeatOptions(maxInterval: .seconds(5), lateness: .seconds(3600))
         let s = try BeatScheduler(app: app, entries: file.entries, options: opts, clock: clock, logger: quiet)
         let task = Task { await s.run() }
-        try await Task.sleep(for: .milliseconds(8000))
+        try await Task.sleep(for: .milliseconds(9000))
         task.cancel()
         await task.value
         let end = clock.now()
@@ -57,7 +57,7 @@ struct EndToEndTests {
         // recorded tick is recent (the scheduler kept up).
         let state = await s.currentState
         let lastHB = try #require(state.entries["heartbeat"]?.lastRun)
-        #expect(end.timeIntervalSince(lastHB) < 40, "scheduler fell behind: last tick \(lastHB), now \(end)")
+        #expect(end.timeIntervalSince(lastHB) < 300, "scheduler fell behind: last tick \(lastHB), now \(end)")
         let expectedHB = Int((lastHB.timeIntervalSince1970 / 10).rounded(.down) - (began.timeIntervalSince1970 / 10).rounded(.down))
         let skipped = await s.stats.skipped
         #expect(hb.count == expectedHB && state.entries["heartbeat"]?.runCount == expectedHB,
@@ -68,7 +68,7 @@ struct EndToEndTests {
         await sub.cancel()
         try await reader.value
         let lastRefresh = try #require(state.entries["refresh"]?.lastRun)
-        let minutes = BeatSchedule.interval(.seconds(60)).upcoming(after: began, count: 10).filter { $0 <= lastRefresh }
+        let minutes = BeatSchedule.interval(.seconds(60)).upcoming(after: began, count: 30).filter { $0 <= lastRefresh }
         #expect(minutes.count >= 3)
         #expect(refresh.withLock { $0 } == minutes.map { BeatTick(entry: "refresh", time: $0).name })
         try await app.close()

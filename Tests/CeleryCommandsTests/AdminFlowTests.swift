@@ -96,7 +96,9 @@ import Testing
 
     @Test(arguments: demoBrokers)
     func demoScenariosHoldTheirSemantics(url: String) async throws {
-        let report = try await DemoRunner(brokerURL: url, consumers: 3, messages: 30).run(["fanout", "offline", "crash"])
+        var runner = DemoRunner(brokerURL: url, consumers: 3, messages: 30)
+        runner.useChildProcess = false  // this test binary is not celery-demo; InteropTests kill a real process
+        let report = try await runner.run(["fanout", "offline", "crash"])
         func row(_ n: String, _ m: String) throws -> ScenarioResult { try #require(report.scenarios.first { $0.name == n && $0.mode == m }) }
         #expect(try row("fanout", "broadcast").receivedTotal == 90)
         #expect(try row("fanout", "broadcast").receivedPerConsumer == [30, 30, 30])
@@ -122,4 +124,31 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
         try await Task.sleep(for: .milliseconds(10))
     }
     return try await condition()
+}
+
+@Suite struct BenchCommandTests {
+    @Test func benchCountsEveryTaskThroughEvents() async throws {
+        let recorder = BenchRecorder(expected: 3)
+        for id in ["a", "b", "c"] { recorder.sent(id) }
+        let name = "bench-\(UUID().uuidString.prefix(8))"
+        let broker = InMemoryBroker.named(name)
+        let sub = try await broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions())
+        let collector = Task { await recorder.collect(from: sub) }
+        let events = EventDispatcher(broker: broker, hostname: "w@t", logger: .init(label: "t"))
+        for id in ["a", "b", "c"] {
+            await events.send("task-started", ["uuid": .string(id)])
+            await events.send("task-succeeded", ["uuid": .string(id), "runtime": 0.001])
+        }
+        #expect(await recorder.waitDone(timeout: 5))
+        let report = recorder.report(start: Date().addingTimeInterval(-1), enqueueSeconds: 0.5, finished: true)
+        #expect(report["completed"] == 3)
+        #expect(report["send_to_result_p50_ms"]?.doubleValue != nil)
+        collector.cancel()
+        await sub.cancel()
+    }
+
+    @Test func benchRunsInProcessOnMemory() async throws {
+        var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "200", "--concurrency", "2", "--json", "--timeout", "60"])
+        try await cmd.run()  // exits non-zero (throws) unless every task finished
+    }
 }

@@ -101,6 +101,28 @@ import Testing
         }
     }
 
+    /// The demo's crash scenario with a real consumer process killed by SIGKILL.
+    @Test(arguments: Interop.brokers)
+    func demoCrashWithARealProcessKill(broker: String) async throws {
+        guard Interop.available else { return }
+        let demo = Interop.root + "/.build/debug/celery-demo"
+        let (status, out) = try await runCommand(demo, ["crash", "--broker", broker, "--messages", "40", "--json"], timeout: .seconds(120))
+        #expect(status == 0, "\(out)")
+        guard let start = out.firstIndex(of: "{"),
+            let doc = try JSONSerialization.jsonObject(with: Data(out[start...].utf8)) as? [String: Any],
+            let rows = doc["scenarios"] as? [[String: Any]]
+        else {
+            Issue.record("no JSON report:\n\(out)")
+            return
+        }
+        let queue = try #require(rows.first { $0["mode"] as? String == "queue" })
+        let bcast = try #require(rows.first { $0["mode"] as? String == "broadcast" })
+        #expect(queue["lost"] as? Int == 0, "queue mode loses nothing when a consumer is killed: \(queue)")
+        #expect((queue["redelivered"] as? Int ?? 0) > 0, "the killed consumer's messages were redelivered: \(queue)")
+        #expect((bcast["lost"] as? Int ?? 0) > 0, "broadcast loses the killed subscriber's copies: \(bcast)")
+        #expect((queue["note"] as? String)?.contains("SIGKILL") == true)
+    }
+
     @Test(arguments: Interop.brokers)
     func pythonInspectPingAnswersOurWorker(broker: String) async throws {
         guard Interop.available, let backend = Interop.backends.first else { return }

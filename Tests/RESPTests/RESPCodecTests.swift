@@ -84,6 +84,35 @@ import Testing
         }
     }
 
+    @Test func largeArraysInSmallReadsAreParsedOnce() throws {
+        let n = 50_000
+        var whole = ByteBufferAllocator().buffer(capacity: n * 8)
+        RESPEncoder.write(.array((0..<n).map { .bulkString(Array(String($0).utf8)) }), to: &whole)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder()))
+        let start = ContinuousClock.now
+        while whole.readableBytes > 0 {
+            try channel.writeInbound(whole.readSlice(length: min(512, whole.readableBytes))!)
+        }
+        let v = try #require(try channel.readInbound(as: RESPValue.self))
+        #expect(v.array?.count == n && v.array?.last == .bulkString(Array(String(n - 1).utf8)))
+        #expect(ContinuousClock.now - start < .seconds(20))  // re-parsing from the start would be ~1000× slower
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func decoderEnforcesNestingAcrossReads() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(maxNesting: 2))))
+        try channel.writeInbound(buf("*1\r\n"))
+        try channel.writeInbound(buf("*1\r\n"))
+        #expect { try channel.writeInbound(self.buf("*1\r\n")) } throws: { ($0 as? RESPError)?.kind == .limitExceeded }
+        _ = try? channel.finish()
+    }
+
+    @Test func truncatedArrayAtEOFIsAnError() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder()))
+        try channel.writeInbound(buf("*3\r\n:1\r\n"))
+        #expect { try channel.finish() } throws: { ($0 as? RESPError)?.kind == .protocolViolation }
+    }
+
     @Test func truncatedReplyAtEOFIsAnErrorInThePipeline() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder()))
         try channel.writeInbound(buf("+OK\r\n$10\r\nabc"))

@@ -23,7 +23,7 @@ enum TestRedis {
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
 
     /// Starts a private daemonized `redis-server` with extra arguments on a free-ish port
-    /// and returns the port. Stop it with `SHUTDOWN NOSAVE` (signals are blocked in
+    /// and returns the port (an argument `PORT` is replaced by it; a later `--port` wins). Stop it with `SHUTDOWN NOSAVE` (signals are blocked in
     /// processes spawned from test threads, so `terminate()` would not reach it).
     static func startExtraServer(_ args: [String], basePort: Int) throws -> Int {
         let port = basePort + Int.random(in: 200...900)
@@ -31,10 +31,11 @@ enum TestRedis {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let extra = args.map { $0 == "PORT" ? String(port) : $0 }
         p.arguments = [
             "redis-server", "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no",
             "--dir", dir.path, "--daemonize", "yes", "--logfile", dir.appendingPathComponent("log").path,
-        ] + args
+        ] + extra
         try p.run()
         return port
     }

@@ -142,18 +142,37 @@ public enum JSONCoding {
 
     /// Parses JSON bytes into a ``JSONValue`` (any top-level value is accepted).
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try JSONParser.parse(bytes)
     }
 
     /// Converts a ``JSONValue`` into a typed `Decodable` value.
     public static func convert<T: Decodable>(_ value: JSONValue, to type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
+        // Fast paths for the common scalar types.
+        switch value {
+        case .int(let i):
+            if T.self == Int64.self { return i as! T }
+            if T.self == Int.self { return Int(i) as! T }
+            if T.self == Double.self { return Double(i) as! T }
+        case .double(let d):
+            if T.self == Double.self { return d as! T }
+        case .string(let s):
+            if T.self == String.self { return s as! T }
+        case .bool(let b):
+            if T.self == Bool.self { return b as! T }
+        default: break
+        }
         return try JSONDecoder().decode(T.self, from: Data(encode(value)))
     }
 
     /// Converts an `Encodable` value into a ``JSONValue``.
     public static func value<T: Encodable>(of value: T) throws -> JSONValue {
         if let v = value as? JSONValue { return v }
+        if let v = value as? Int { return .int(Int64(v)) }
+        if let v = value as? Int64 { return .int(v) }
+        if let v = value as? String { return .string(v) }
+        if let v = value as? Double { return .double(v) }
+        if let v = value as? Bool { return .bool(v) }
         return try parse(encode(value))
     }
 }

@@ -109,7 +109,7 @@ public struct TaskMessage: Sendable, Hashable {
 
     /// The JSON body `[args, kwargs, embed]`.
     public func encodedBody() throws -> [UInt8] {
-        let embedValue = try JSONCoding.value(of: embed)
+        let embedValue = embed == Embed() ? Self.emptyEmbed : try JSONCoding.value(of: embed)
         return try JSONCoding.encode(JSONValue.array([.array(args), .object(kwargs), embedValue]))
     }
 
@@ -122,6 +122,8 @@ public struct TaskMessage: Sendable, Hashable {
             correlationId: id, replyTo: replyTo, deliveryMode: deliveryMode, priority: priority,
             expirationMilliseconds: expiration)
     }
+
+    static let emptyEmbed: JSONValue = ["callbacks": nil, "errbacks": nil, "chain": nil, "chord": nil]
 
     /// Known header names (everything else goes to ``extraHeaders``).
     static let knownHeaders: Set<String> = [
@@ -160,7 +162,7 @@ public struct TaskMessage: Sendable, Hashable {
         self.id = id
         self.args = args
         self.kwargs = kwargs
-        if parts.count >= 3, !parts[2].isNull {
+        if parts.count >= 3, !parts[2].isNull, !(parts[2].objectValue?.values.allSatisfy(\.isNull) ?? false) {
             do { embed = try JSONCoding.convert(parts[2], to: Embed.self) } catch {
                 throw CeleryError(.decoding, "task \(task)[\(id)]: embed is malformed")
             }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Side by side with Python Celery 5, in one run, on the same servers:
+#   no-op tasks.add, N tasks (default 20000), matched concurrency C (default 4), for each broker
+#   (Redis, RabbitMQ) with and without a MongoDB result backend; our worker and a Python worker
+#   (prefork, -c C, events on) alternate. Prints a table with ratios ours/theirs and writes JSON.
+# Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-20000}"; C="${2:-4}"; OUT="${3:-Benchmarks/compare-results.json}"
+source scripts/lib/deps.sh
+ensure_build_deps; ensure_venv
+export RUN_DIR="$(mktemp -d /tmp/celery-bench.XXXXXX)"
+stops=()
+trap 'for s in "${stops[@]}"; do $s || true; done' EXIT
+for svc in redis rabbitmq mongo; do
+  if [ -f "scripts/services/$svc.sh" ]; then source "scripts/services/$svc.sh"; "${svc}_start"; stops+=("${svc}_stop"); fi
+done
+echo "==> swift build -c release"
+swift build -c release --product celery-worker --product celery-bench >/dev/null
+BIN="$(swift build -c release --show-bin-path)"
+
+brokers=("$CELERY_TEST_REDIS_URL")
+[ -n "${CELERY_TEST_AMQP_URL:-}" ] && brokers+=("$CELERY_TEST_AMQP_URL")
+backends=("" "${CELERY_TEST_MONGO_URL:-}")
+results="[]"
+
+ceiling=""
+if command -v redis-benchmark >/dev/null && [ -n "${REDIS_PORT:-}" ]; then
+  ceiling="$(redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -q -n 100000 -P 1 -t lpush,rpop,publish 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | sed 's/^ *//' | tr '\n' ';')"
+  echo "Redis ceiling (redis-benchmark, 1 connection x50 clients, no pipelining): $ceiling"
+fi
+
+run_ours() { # broker backend queue
+  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)")
+  [ -n "$2" ] && args+=(--result-backend "$2")
+  "$BIN/celery-worker" "${args[@]}" >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
+  sleep 2
+  local bargs=(--broker "$1" --external --worker-pid "$pid" --tasks "$N" --queue "$3" --json)
+  "$BIN/celery-bench" "${bargs[@]}" || true
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+run_python() { # broker backend queue
+  ( cd scripts/interop && CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" \
+      "$CELERY_VENV/bin/celery" -A pytasks worker -Q "$3" -c "$C" -E -l error -n "bench-py@%h" --without-gossip --without-mingle \
+      >"$RUN_DIR/py.log" 2>&1 ) & local pid=$!
+  sleep 4
+  CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$3" 900 || true
+  pkill -TERM -P "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  pkill -f "bench-py@" 2>/dev/null || true
+}
+
+for broker in "${brokers[@]}"; do
+  for backend in "${backends[@]}"; do
+    label="${broker%%://*}+${backend:+mongodb}${backend:-none}"
+    echo "==> $label: ours"
+    ours="$(run_ours "$broker" "$backend" "bench-ours-$RANDOM" | tail -1)"
+    echo "$ours"
+    echo "==> $label: python celery"
+    py="$(run_python "$broker" "$backend" "bench-py-$RANDOM" | tail -1)"
+    echo "$py"
+    results="$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"case": sys.argv[2], "ours": json.loads(sys.argv[3] or "{}"), "python": json.loads(sys.argv[4] or "{}")}); print(json.dumps(r))' "$results" "$label" "${ours:-{\}}" "${py:-{\}}")"
+  done
+done
+python3 - "$results" "$OUT" "$N" "$C" "$ceiling" <<'PY'
+import json, sys
+results, out, n, c, ceiling = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+keys = ["end_to_end_per_s", "enqueue_per_s", "send_to_result_p50_ms", "send_to_result_p99_ms", "send_to_start_p50_ms"]
+print(f"\nN={n} tasks.add, concurrency {c}; ratio = ours / python (throughput: higher is better; latency: lower is better)")
+print(f"{'case':22} {'metric':24} {'ours':>12} {'python':>12} {'ratio':>8}")
+for r in results:
+    for k in keys:
+        o, p = r["ours"].get(k), r["python"].get(k)
+        ratio = f"{o / p:.2f}" if isinstance(o, (int, float)) and isinstance(p, (int, float)) and p else "-"
+        print(f"{r['case']:22} {k:24} {str(o):>12} {str(p):>12} {ratio:>8}")
+json.dump({"tasks": int(n), "concurrency": int(c), "redis_ceiling": ceiling, "results": results}, open(out, "w"), indent=2)
+print(f"\nwrote {out}")
+PY

@@ -1,0 +1,6 @@
+import CeleryCommands
+
+@main
+enum CeleryBenchMain {
+    static func main() async { await BenchCommand.main() }
+}

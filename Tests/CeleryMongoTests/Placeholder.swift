@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderCeleryMongoTests() { #expect(Bool(true)) }
