@@ -1,1 +1,0 @@
-// AMQP091: placeholder until its issue lands.

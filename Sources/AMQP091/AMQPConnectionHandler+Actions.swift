@@ -1,0 +1,106 @@
+import NIOCore
+
+extension AMQPConnectionHandler {
+    /// Performs connection-level actions.
+    func perform(_ actions: [AMQPConnectionStateMachine.Action]) {
+        guard let context else { return }
+        for action in actions {
+            switch action {
+            case .send(let m):
+                context.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: 0, payload: .method(m))), promise: nil)
+            case .opened(let t):
+                tuning = t
+                startHeartbeats(t, context: context)
+                handshake.succeed(t)
+            case .blocked(let reason):
+                logger.warning("AMQP server blocked publishing", metadata: ["server": "\(endpoint)", "reason": "\(reason)"])
+                events.yield(.blocked(reason: reason))
+            case .unblocked:
+                events.yield(.unblocked)
+            case .closeSocket(let error):
+                if let error, failure == nil { failure = error }
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Performs one channel's actions.
+    func perform(_ actions: [AMQPChannelStateMachine.Action], channel number: UInt16) {
+        for action in actions {
+            switch action {
+            case .send(let m):
+                context?.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(m))), promise: nil)
+            case .complete(let id, let reply):
+                if case .method(.basicCancelOk(let tag)) = reply {
+                    channels[number]?.consumers.removeValue(forKey: tag)?.finish()
+                }
+                channels[number]?.requests.removeValue(forKey: id)?.succeed(reply)
+            case .fail(let id, let error):
+                if let p = channels[number]?.requests.removeValue(forKey: id) {
+                    p.fail(error)
+                } else {
+                    handshake.futureResult.eventLoop.assertInEventLoop()
+                }
+            case .deliver(let tag, let message):
+                if let consumer = channels[number]?.consumers[tag] {
+                    consumer.yield(message)
+                } else {
+                    logger.debug("AMQP delivery for unknown consumer dropped", metadata: ["consumer": "\(tag)"])
+                }
+            case .returned(let message):
+                if let seq = channels[number]?.mandatory.popFirst() {
+                    channels[number]?.returned[seq] = message
+                }
+            case .confirm(let seqs, let acked):
+                for seq in seqs {
+                    guard let p = channels[number]?.confirms.removeValue(forKey: seq) else { continue }
+                    let returned = channels[number]?.returned.removeValue(forKey: seq)
+                    if let i = channels[number]?.mandatory.firstIndex(of: seq) { channels[number]?.mandatory.remove(at: i) }
+                    if acked {
+                        p.succeed(AMQPPublishResult(confirmed: true, returned: returned))
+                    } else {
+                        p.fail(AMQPError(.nacked, "server nacked publish #\(seq) on channel \(number); the message may not be stored"))
+                    }
+                }
+            case .consumerCancelled(let tag):
+                channels[number]?.consumers.removeValue(forKey: tag)?.finish(
+                    throwing: AMQPError(.consumerCancelled, "server cancelled consumer '\(tag)' on channel \(number) (queue deleted?)"))
+            case .closed(let error):
+                guard let record = channels.removeValue(forKey: number) else { continue }
+                let failure = error ?? AMQPError(.invalidState, "channel \(number) was closed")
+                for p in record.requests.values { p.fail(failure) }
+                for (seq, p) in record.confirms {
+                    p.fail(AMQPError(
+                        failure.kind, "publish #\(seq) on channel \(number) not confirmed: \(failure.message)",
+                        replyCode: failure.replyCode, replyText: failure.replyText))
+                }
+                for c in record.consumers.values {
+                    if let error { c.finish(throwing: error) } else { c.finish() }
+                }
+                record.closed.succeed()
+            }
+        }
+    }
+
+    func fail(_ error: AMQPError) {
+        if failure == nil { failure = error }
+        logger.debug("AMQP connection failed", metadata: ["server": "\(endpoint)", "error": "\(error)"])
+        context?.close(promise: nil)
+    }
+
+    private func startHeartbeats(_ t: AMQPConnectionStateMachine.Tuning, context: ChannelHandlerContext) {
+        guard t.heartbeatSeconds > 0 else { return }
+        let interval = TimeAmount.seconds(Int64(t.heartbeatSeconds))
+        let half = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 500)
+        lastReceived = context.eventLoop.now
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
+            guard let context = self.context else { return }
+            if context.eventLoop.now - self.lastReceived > interval * 2 {
+                self.fail(AMQPError(
+                    .heartbeatMissed, "no frame from \(self.endpoint) for \(t.heartbeatSeconds * 2) s (two heartbeat intervals); connection considered dead"))
+                return
+            }
+            context.writeAndFlush(self.wrapOutboundOut(AMQPFrame(channel: 0, payload: .heartbeat)), promise: nil)
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import DequeModule
+import Logging
+import NIOCore
+
+/// Runs one AMQP connection on its event loop: feeds frames to the connection and channel
+/// state machines and performs their actions (writes, promise completions, consumer
+/// deliveries, heartbeats). All methods must be called on the channel's event loop.
+final class AMQPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = AMQPFrame
+    typealias OutboundOut = AMQPFrame
+    typealias Reply = AMQPChannelStateMachine.Reply
+    typealias Consumer = AsyncThrowingStream<AMQPMessage, any Error>.Continuation
+
+    struct ChannelRecord {
+        var machine: AMQPChannelStateMachine
+        var requests: [UInt64: EventLoopPromise<Reply>] = [:]
+        var confirms: [UInt64: EventLoopPromise<AMQPPublishResult>] = [:]
+        var mandatory: Deque<UInt64> = []
+        var returned: [UInt64: AMQPMessage] = [:]
+        var consumers: [String: Consumer] = [:]
+        let closed: EventLoopPromise<Void>
+    }
+
+    var connection: AMQPConnectionStateMachine
+    var channels: [UInt16: ChannelRecord] = [:]
+    var context: ChannelHandlerContext?
+    let handshake: EventLoopPromise<AMQPConnectionStateMachine.Tuning>
+    var tuning: AMQPConnectionStateMachine.Tuning?
+    var nextRequestID: UInt64 = 1
+    var lastReceived = NIODeadline.now()
+    var heartbeatTask: RepeatedTask?
+    var failure: AMQPError?
+    let events: AsyncStream<AMQPConnectionEvent>.Continuation
+    let endpoint: String
+    let logger: Logger
+
+    init(
+        connection: AMQPConnectionStateMachine, handshake: EventLoopPromise<AMQPConnectionStateMachine.Tuning>,
+        events: AsyncStream<AMQPConnectionEvent>.Continuation, endpoint: String, logger: Logger
+    ) {
+        self.connection = connection
+        self.handshake = handshake
+        self.events = events
+        self.endpoint = endpoint
+        self.logger = logger
+    }
+
+    // MARK: Pipeline events
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        var header = context.channel.allocator.buffer(capacity: 8)
+        header.writeBytes(AMQPFrame.protocolHeader)
+        // The header is not a frame: write it below the frame encoder.
+        do {
+            let encoder = try context.pipeline.syncOperations.context(handlerType: MessageToByteHandler<AMQPFrameEncoder>.self)
+            encoder.writeAndFlush(NIOAny(header), promise: nil)
+        } catch {
+            fail(AMQPError(.invalidState, "pipeline has no AMQP frame encoder"))
+        }
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastReceived = context.eventLoop.now
+        if frame.channel == 0 {
+            switch frame.payload {
+            case .method(let m): perform(connection.receive(m))
+            case .heartbeat: break
+            default: fail(AMQPError(.protocolViolation, "\(endpoint) sent content on channel 0"))
+            }
+            return
+        }
+        guard channels[frame.channel] != nil else {
+            // Frames for a channel we already closed (e.g. its close-ok) are ignored.
+            return
+        }
+        let actions: [AMQPChannelStateMachine.Action]
+        switch frame.payload {
+        case .method(let m): actions = channels[frame.channel]!.machine.receive(m)
+        case .header(_, let size, let props): actions = channels[frame.channel]!.machine.receiveHeader(bodySize: size, properties: props)
+        case .body(let b): actions = channels[frame.channel]!.machine.receiveBody(b)
+        case .heartbeat:
+            fail(AMQPError(.protocolViolation, "\(endpoint) sent a heartbeat on channel \(frame.channel)"))
+            return
+        }
+        perform(actions, channel: frame.channel)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let e = (error as? AMQPError) ?? AMQPError(.connectionClosed, "connection to \(endpoint) failed: \(error)")
+        fail(e)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        let opened = tuning != nil
+        let error = failure
+            ?? (opened
+                ? AMQPError(.connectionClosed, "connection to \(endpoint) closed")
+                : AMQPError(.accessRefused, "\(endpoint) closed the connection during the handshake (wrong credentials or virtual host?)"))
+        handshake.fail(error)
+        for number in Array(channels.keys) {
+            guard var record = channels[number] else { continue }
+            let actions = record.machine.connectionLost(error)
+            channels[number] = record
+            perform(actions, channel: number)
+        }
+        let clean = failure == nil && connection.state == .closed
+        events.yield(.closed(clean ? nil : error))
+        events.finish()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests from the public API
+
+    func openChannel(_ number: UInt16) -> EventLoopFuture<Void> {
+        guard let context, failure == nil, connection.isOpen else { return closedFuture() }
+        let closed = context.eventLoop.makePromise(of: Void.self)
+        channels[number] = ChannelRecord(machine: AMQPChannelStateMachine(channel: number), closed: closed)
+        return request(number, .channelOpen).map { _ in }
+    }
+
+    func channelClosedFuture(_ number: UInt16) -> EventLoopFuture<Void>? { channels[number]?.closed.futureResult }
+
+    func request(_ number: UInt16, _ method: AMQPMethod) -> EventLoopFuture<Reply> {
+        guard let context, failure == nil else { return closedFuture() }
+        guard channels[number] != nil else {
+            return context.eventLoop.makeFailedFuture(AMQPError(.invalidState, "channel \(number) is closed; cannot send \(method.name)"))
+        }
+        let id = nextRequestID
+        nextRequestID += 1
+        let promise = context.eventLoop.makePromise(of: Reply.self)
+        channels[number]!.requests[id] = promise
+        perform(channels[number]!.machine.request(id, method), channel: number)
+        return promise.futureResult
+    }
+
+    /// Sends a method that has no reply (`basic.ack`, `basic.nack`, `basic.reject`).
+    func send(_ number: UInt16, _ method: AMQPMethod) -> EventLoopFuture<Void> {
+        guard let context, failure == nil else { return closedFuture() }
+        guard let record = channels[number], record.machine.isOpen else {
+            return context.eventLoop.makeFailedFuture(AMQPError(.invalidState, "channel \(number) is closed; cannot send \(method.name)"))
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(method))), promise: promise)
+        return promise.futureResult
+    }
+
+    func publish(
+        _ number: UInt16, exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: ByteBuffer
+    ) -> EventLoopFuture<AMQPPublishResult> {
+        guard let context, failure == nil, let tuning else { return closedFuture() }
+        guard channels[number] != nil else {
+            return context.eventLoop.makeFailedFuture(AMQPError(.invalidState, "channel \(number) is closed; cannot publish"))
+        }
+        let seq: UInt64?
+        do { seq = try channels[number]!.machine.publish() } catch { return context.eventLoop.makeFailedFuture(error) }
+        let method = AMQPFrame(channel: number, payload: .method(.basicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory, immediate: false)))
+        context.write(wrapOutboundOut(method), promise: nil)
+        let content = AMQPFrame.contentFrames(channel: number, properties: properties, body: body, frameMax: tuning.frameMax)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        for (i, f) in content.enumerated() {
+            context.write(wrapOutboundOut(f), promise: i == content.count - 1 ? written : nil)
+        }
+        context.flush()
+        guard let seq else { return written.futureResult.map { AMQPPublishResult(confirmed: false) } }
+        let confirmed = context.eventLoop.makePromise(of: AMQPPublishResult.self)
+        channels[number]!.confirms[seq] = confirmed
+        if mandatory { channels[number]!.mandatory.append(seq) }
+        return confirmed.futureResult
+    }
+
+    /// Registers a consumer stream before `basic.consume` is sent, so no delivery is missed.
+    func consume(_ number: UInt16, _ args: AMQPMethod.Consume, into consumer: Consumer) -> EventLoopFuture<Reply> {
+        guard failure == nil, channels[number] != nil else {
+            consumer.finish(throwing: failure ?? AMQPError(.invalidState, "channel \(number) is closed; cannot consume"))
+            return closedFuture()
+        }
+        channels[number]!.consumers[args.consumerTag] = consumer
+        return request(number, .basicConsume(args))
+    }
+
+    func close() -> EventLoopFuture<Void> {
+        guard let context else { return closedFuture() }
+        perform(connection.close())
+        return context.channel.closeFuture
+    }
+
+    func closedFuture<T>() -> EventLoopFuture<T> {
+        let error = failure ?? AMQPError(.connectionClosed, "connection to \(endpoint) is closed")
+        return handshake.futureResult.eventLoop.makeFailedFuture(error)
+    }
+}

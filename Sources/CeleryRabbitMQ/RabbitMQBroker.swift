@@ -1,0 +1,146 @@
+import AMQP091
+import Celery
+import Foundation
+import Logging
+import Synchronization
+
+/// The `amqp://` / `amqps://` transport: Celery's own layout on RabbitMQ.
+///
+/// - Queue mode: durable direct exchange `<queue>`, durable queue `<queue>` bound with
+///   routing key `<queue>`; messages go to the default exchange `""` with routing key
+///   `<queue>`, persistent, and every publish waits for the publisher confirm.
+///   Consumers use `basic.qos` = prefetch and manual acks; dead-lettering goes to
+///   `<queue>.dlx` → `<queue>.dead_letter`.
+/// - Broadcast mode: durable fanout exchange `<name>`; each subscriber gets an exclusive
+///   auto-delete queue `bcast.<uuid>`. Publishes are `mandatory`: an unroutable message
+///   (no subscriber) reports 0 receivers; otherwise the count is unknown (`nil`).
+///
+/// See Docs/rabbitmq.md for recovery after a lost connection.
+public final class RabbitMQBroker: Broker {
+    let keeper: RabbitMQConnectionKeeper
+    let options: RabbitMQOptions
+    let logger: Logger
+    /// Broadcast publishes go one at a time so a `basic.return` is matched to its publish.
+    private let broadcastGate = AsyncGate()
+    private let consumers = Mutex<[ObjectIdentifier: RabbitMQConsumer]>([:])
+
+    /// The broker URL with the password masked.
+    public let displayURL: String
+
+    /// Creates a broker for a URL (`amqp://user:pass@host:port/vhost?queue_type=quorum`).
+    /// Nothing connects until first use; call ``connect()`` to fail fast on a bad server.
+    public init(url: String, options: RabbitMQOptions = .init(), logger: Logger = Logger(label: "celery.rabbitmq")) throws {
+        let parsed = try ConnectionURL(url)
+        let config: AMQPConfiguration
+        do { config = try AMQPConfiguration(url: url) } catch { throw RabbitMQMessageMapping.celeryError(error, "bad broker URL") }
+        self.options = try options.applying(url: parsed)
+        self.logger = logger
+        self.displayURL = config.maskedURL
+        self.keeper = RabbitMQConnectionKeeper(configuration: config, options: self.options, logger: logger)
+    }
+
+    /// Connects now (bounded by the connect timeout); throws ``CeleryError`` (`connection`,
+    /// `timeout`) naming `host:port` with the password masked.
+    public func connect() async throws {
+        _ = try await keeper.current()
+    }
+
+    public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
+        let properties = RabbitMQMessageMapping.properties(for: message)
+        switch route {
+        case .queue(let q):
+            _ = try await keeper.declareQueue(q)
+            _ = try await confirmedPublish(exchange: "", routingKey: q, mandatory: false, properties: properties, body: message.body, what: "queue '\(q)'")
+            return PublishReceipt(receivers: nil, confirmed: true)
+        case .broadcast(let name):
+            try await keeper.declareFanout(name)
+            let result = try await broadcastGate.run {
+                try await self.confirmedPublish(
+                    exchange: name, routingKey: name, mandatory: true, properties: properties, body: message.body, what: "fanout '\(name)'")
+            }
+            return PublishReceipt(receivers: result.returned == nil ? nil : 0, confirmed: true)
+        }
+    }
+
+    /// Publishes and waits for the confirm. Anything but an ack throws `unconfirmed`
+    /// (or `connection` when the connection could not even be opened).
+    func confirmedPublish(
+        exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: [UInt8], what: String
+    ) async throws -> AMQPPublishResult {
+        let ch = try await keeper.channelForPublishing()
+        do {
+            let r = try await ch.publish(exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body)
+            guard r.confirmed else { throw CeleryError(.unconfirmed, "publish to \(what) on \(displayURL) was not confirmed") }
+            return r
+        } catch let e as CeleryError {
+            throw e
+        } catch {
+            await keeper.discard(ch)
+            throw CeleryError(.unconfirmed, "publish to \(what) on \(displayURL) not confirmed; the message may or may not be stored: \(error)")
+        }
+    }
+
+    public func consume(_ route: Route, options: ConsumeOptions) async throws -> any MessageConsumer {
+        let consumer = RabbitMQConsumer(broker: self, route: route, options: options)
+        try await consumer.subscribe(firstAttempt: true)
+        consumers.withLock { $0[ObjectIdentifier(consumer)] = consumer }
+        return consumer
+    }
+
+    func forget(_ consumer: RabbitMQConsumer) {
+        _ = consumers.withLock { $0.removeValue(forKey: ObjectIdentifier(consumer)) }
+    }
+
+    public func purge(queue: String) async throws -> Int {
+        do {
+            return try await keeper.withTemporaryChannel { ch in Int(try await ch.queuePurge(queue)) }
+        } catch let e as AMQPError where e.replyCode == 404 {
+            return 0
+        } catch {
+            throw RabbitMQMessageMapping.celeryError(error, "purge of queue '\(queue)' on \(displayURL)")
+        }
+    }
+
+    public func queueLength(_ queue: String) async throws -> Int {
+        do {
+            return try await keeper.withTemporaryChannel { ch in
+                Int(try await ch.queueDeclare(.init(queue: queue, passive: true)).messageCount)
+            }
+        } catch let e as AMQPError where e.replyCode == 404 {
+            return 0
+        } catch {
+            throw RabbitMQMessageMapping.celeryError(error, "length of queue '\(queue)' on \(displayURL)")
+        }
+    }
+
+    /// Messages waiting in a queue's dead-letter queue `<queue>.dead_letter`.
+    public func deadLetterCount(queue: String) async throws -> Int {
+        try await queueLength(RabbitMQNames.deadLetterQueue(queue))
+    }
+
+    public func close() async throws {
+        let all = consumers.withLock { c in
+            defer { c.removeAll() }
+            return Array(c.values)
+        }
+        for c in all { await c.cancel() }
+        await keeper.close()
+    }
+}
+
+/// Runs async operations one at a time (FIFO), without blocking threads.
+actor AsyncGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy {
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        busy = true
+        defer {
+            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}

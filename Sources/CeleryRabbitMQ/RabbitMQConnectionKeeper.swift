@@ -1,0 +1,184 @@
+import AMQP091
+import Celery
+import Logging
+
+/// Owns the broker's shared connection: (re)connects on demand, hands out the publishing
+/// channels, and declares topology once per connection (the cache is dropped when the
+/// connection is replaced, so everything is declared again after a reconnect).
+actor RabbitMQConnectionKeeper {
+    /// What was learned when declaring a work queue.
+    struct QueueInfo: Sendable {
+        /// The queue carries `x-dead-letter-exchange` (else dead-lettering publishes to the
+        /// dead-letter exchange itself, then acks).
+        var hasDeadLetterExchange: Bool
+    }
+
+    let configuration: AMQPConfiguration
+    let options: RabbitMQOptions
+    let logger: Logger
+    private var connection: AMQPConnection?
+    private var connecting: Task<AMQPConnection, any Error>?
+    private var publishChannel: AMQPChannel?
+    private var queues: [String: QueueInfo] = [:]
+    private var exchanges: Set<String> = []
+    private(set) var closed = false
+
+    init(configuration: AMQPConfiguration, options: RabbitMQOptions, logger: Logger) {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The open connection, connecting first if there is none (one attempt, bounded by the
+    /// connect timeout). Errors are ``CeleryError`` naming the masked URL.
+    func current() async throws -> AMQPConnection {
+        guard !closed else { throw CeleryError(.invalidState, "broker \(configuration.maskedURL) is closed") }
+        if let c = connection, c.isOpen { return c }
+        if let t = connecting { return try await t.value }
+        connection = nil
+        publishChannel = nil
+        queues = [:]
+        exchanges = []
+        let config = configuration, logger = logger
+        let task = Task { try await AMQPConnection.connect(config, logger: logger) }
+        connecting = task
+        defer { connecting = nil }
+        do {
+            let c = try await task.value
+            connection = c
+            logger.debug("connected to RabbitMQ", metadata: ["broker": "\(config.maskedURL)"])
+            return c
+        } catch {
+            throw RabbitMQMessageMapping.celeryError(error, "cannot connect to RabbitMQ at \(config.maskedURL)")
+        }
+    }
+
+    /// The shared publishing channel (confirm mode).
+    func channelForPublishing() async throws -> AMQPChannel {
+        let c = try await current()
+        if let ch = publishChannel, ch.connection === c { return ch }
+        let ch = try await c.openChannel()
+        try await ch.confirmSelect()
+        publishChannel = ch
+        return ch
+    }
+
+    /// Forgets a channel that failed so the next call opens a new one.
+    func discard(_ ch: AMQPChannel) {
+        if publishChannel === ch { publishChannel = nil }
+    }
+
+    /// Declares the work queue `queue` Celery's way (durable direct exchange `queue`,
+    /// durable queue `queue` bound with routing key `queue`) plus its dead-letter exchange
+    /// and queue. A queue that already exists with other arguments (e.g. declared by Python
+    /// Celery without `x-dead-letter-exchange`) is used as it is.
+    func declareQueue(_ queue: String) async throws -> QueueInfo {
+        if let info = queues[queue] { return info }
+        let c = try await current()
+        let info = try await Self.declare(queue: queue, on: c, options: options, logger: logger)
+        queues[queue] = info
+        return info
+    }
+
+    /// Declares the fanout exchange of a broadcast route as Celery does: durable, like
+    /// kombu's `Broadcast(name)`, except kombu's remote-control mailboxes (`<ns>.pidbox`),
+    /// which Celery declares non-durable. An exchange that already exists with other
+    /// properties (406) is used as it is.
+    func declareFanout(_ name: String) async throws {
+        if exchanges.contains(name) { return }
+        let c = try await current()
+        let ch = try await c.openChannel()
+        do {
+            try await ch.exchangeDeclare(name, type: "fanout", durable: !name.hasSuffix(".pidbox"))
+            try? await ch.close()
+        } catch let e as AMQPError where e.replyCode == 406 {
+            logger.notice("fanout exchange exists with other properties; using it as declared", metadata: ["exchange": "\(name)"])
+            let ch2 = try await c.openChannel()
+            try await ch2.exchangeDeclare(.init(exchange: name, type: "fanout", passive: true))
+            try? await ch2.close()
+        }
+        exchanges.insert(name)
+    }
+
+    /// Runs `body` on a short-lived channel (for operations whose failure closes the channel).
+    func withTemporaryChannel<T: Sendable>(_ body: @Sendable (AMQPChannel) async throws -> T) async throws -> T {
+        let ch = try await current().openChannel()
+        do {
+            let r = try await body(ch)
+            try? await ch.close()
+            return r
+        } catch {
+            try? await ch.close()
+            throw error
+        }
+    }
+
+    func close() async {
+        closed = true
+        let c = connection
+        connection = nil
+        publishChannel = nil
+        try? await c?.close()
+    }
+
+    /// The declaration itself, on fresh channels (a 405/406 closes the channel it happens on).
+    /// The work queue is declared first:
+    /// - accepted → the exchange `queue`, the binding and the dead-letter exchange and queue follow;
+    /// - 406 (exists with other arguments, e.g. declared by Python Celery) → used as it is;
+    ///   the dead-letter exchange and queue are still declared for the publish-then-ack path;
+    /// - 405 (exclusive to another connection, e.g. a Celery `….reply.celery.pidbox` queue)
+    ///   → nothing is declared; publishing to it through the default exchange still works.
+    static func declare(queue: String, on c: AMQPConnection, options: RabbitMQOptions, logger: Logger) async throws -> QueueInfo {
+        let args = options.workQueueArguments(queue: queue)
+        let outcome = try await declareTolerant(queue, arguments: args, on: c, logger: logger)
+        if outcome == .foreignExclusive { return QueueInfo(hasDeadLetterExchange: false) }
+        let exact = outcome == .declared
+        let ch = try await c.openChannel()
+        do {
+            try await ch.exchangeDeclare(queue, type: "direct", durable: true)
+            try await ch.queueBind(queue: queue, exchange: queue, routingKey: queue)
+            if options.deadLettering {
+                let dlx = RabbitMQNames.deadLetterExchange(queue), dlq = RabbitMQNames.deadLetterQueue(queue)
+                try await ch.exchangeDeclare(dlx, type: "direct", durable: true)
+                var dlqArgs: AMQPTable = [:]
+                if options.queueType == .quorum { dlqArgs["x-queue-type"] = .string("quorum") }
+                if try await declareTolerant(dlq, arguments: dlqArgs, on: c, logger: logger) != .foreignExclusive {
+                    try await ch.queueBind(queue: dlq, exchange: dlx, routingKey: queue)
+                }
+            }
+            try? await ch.close()
+        } catch {
+            try? await ch.close()
+            throw error
+        }
+        return QueueInfo(hasDeadLetterExchange: exact && args["x-dead-letter-exchange"] != nil)
+    }
+
+    enum Declared: Equatable { case declared, existsWithOtherArguments, foreignExclusive }
+
+    /// Declares a durable queue with `arguments`. If it exists with different arguments
+    /// (406 PRECONDITION_FAILED) checks it exists (passive); if another connection holds
+    /// it exclusively (405 RESOURCE_LOCKED) says so. Other errors are thrown.
+    static func declareTolerant(_ queue: String, arguments: AMQPTable, on c: AMQPConnection, logger: Logger) async throws -> Declared {
+        let ch = try await c.openChannel()
+        do {
+            try await ch.queueDeclare(.init(queue: queue, durable: true, arguments: arguments))
+            try? await ch.close()
+            return .declared
+        } catch let e as AMQPError where e.replyCode == 405 {
+            return .foreignExclusive
+        } catch let e as AMQPError where e.replyCode == 406 {
+            logger.notice(
+                "queue exists with other arguments; using it as declared",
+                metadata: ["queue": "\(queue)", "server": "\(e.replyText ?? "")"])
+            let ch2 = try await c.openChannel()
+            do {
+                try await ch2.queueDeclare(.init(queue: queue, passive: true))
+            } catch let e as AMQPError where e.replyCode == 405 {
+                return .foreignExclusive
+            }
+            try? await ch2.close()
+            return .existsWithOtherArguments
+        }
+    }
+}

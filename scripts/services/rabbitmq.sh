@@ -1,0 +1,152 @@
+# shellcheck shell=bash
+# Private RabbitMQ node for swift-celery tests. Source this file, then:
+#   rabbitmq_start     # installs rabbitmq-server if missing, starts a node on 127.0.0.1:${RABBITMQ_PORT:-25672}
+#   rabbitmq_restart   # stops and starts the same node (same data dir: durable queues survive)
+#   rabbitmq_stop      # stops the node and the epmd it started
+# Exports CELERY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/ after a successful start.
+# Everything listens on loopback only: AMQP, Erlang distribution and epmd. No systemd.
+
+rabbitmq__vars() {
+    RABBITMQ_PORT="${RABBITMQ_PORT:-25672}"
+    RABBITMQ_TEST_EPMD_PORT="${RABBITMQ_TEST_EPMD_PORT:-$((RABBITMQ_PORT + 10000))}"
+    RABBITMQ_TEST_DIST_PORT="${RABBITMQ_TEST_DIST_PORT:-$((RABBITMQ_PORT + 20000))}"
+    RABBITMQ_TEST_NODE="${RABBITMQ_TEST_NODE:-swiftceleryrmq${RABBITMQ_PORT}@localhost}"
+    RABBITMQ_TEST_DIR="${RABBITMQ_TEST_DIR:-${RUN_DIR:-${TMPDIR:-/tmp}}/swift-celery-rabbitmq-${RABBITMQ_PORT}}"
+    RABBITMQ_TEST_BIN="${RABBITMQ_TEST_BIN:-/usr/lib/rabbitmq/bin}"
+}
+
+rabbitmq__install() {
+    if [ -x "$RABBITMQ_TEST_BIN/rabbitmq-server" ]; then return 0; fi
+    echo "rabbitmq.sh: installing rabbitmq-server" >&2
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    # policy-rc.d keeps the package from starting its own service.
+    if [ -d /usr/sbin ] && [ ! -e /usr/sbin/policy-rc.d ] && [ -z "$sudo" ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        RABBITMQ__POLICY_CREATED=1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >&2
+    local rc=$?
+    if [ "${RABBITMQ__POLICY_CREATED:-}" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+    # If the package started its own node anyway, leave it: ours uses other ports and names.
+    return $rc
+}
+
+# Environment shared by the server and the CLI tools for our node.
+rabbitmq__env() {
+    env HOME="$RABBITMQ_TEST_DIR/home" \
+        RABBITMQ_NODENAME="$RABBITMQ_TEST_NODE" \
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_NODE_PORT="$RABBITMQ_PORT" \
+        RABBITMQ_DIST_PORT="$RABBITMQ_TEST_DIST_PORT" \
+        ERL_EPMD_ADDRESS=127.0.0.1 \
+        ERL_EPMD_PORT="$RABBITMQ_TEST_EPMD_PORT" \
+        RABBITMQ_MNESIA_BASE="$RABBITMQ_TEST_DIR/mnesia" \
+        RABBITMQ_LOG_BASE="$RABBITMQ_TEST_DIR/log" \
+        RABBITMQ_PID_FILE="$RABBITMQ_TEST_DIR/rabbitmq.pid" \
+        RABBITMQ_CONFIG_FILE="$RABBITMQ_TEST_DIR/rabbitmq" \
+        RABBITMQ_ADVANCED_CONFIG_FILE="$RABBITMQ_TEST_DIR/advanced.config" \
+        RABBITMQ_CONF_ENV_FILE="$RABBITMQ_TEST_DIR/rabbitmq-env.conf" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$RABBITMQ_TEST_DIR/enabled_plugins" \
+        RABBITMQ_ENABLED_PLUGINS="" \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        "$@"
+}
+
+rabbitmq__boot() {
+    mkdir -p "$RABBITMQ_TEST_DIR/home" "$RABBITMQ_TEST_DIR/mnesia" "$RABBITMQ_TEST_DIR/log"
+    chmod 700 "$RABBITMQ_TEST_DIR/home"
+    if [ ! -f "$RABBITMQ_TEST_DIR/home/.erlang.cookie" ]; then
+        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RABBITMQ_TEST_DIR/home/.erlang.cookie"
+        chmod 400 "$RABBITMQ_TEST_DIR/home/.erlang.cookie"
+    fi
+    : > "$RABBITMQ_TEST_DIR/rabbitmq-env.conf"
+    echo "[]." > "$RABBITMQ_TEST_DIR/enabled_plugins"
+    echo "[]." > "$RABBITMQ_TEST_DIR/advanced.config"
+    cat > "$RABBITMQ_TEST_DIR/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$RABBITMQ_PORT
+loopback_users.guest = true
+log.file.level = warning
+log.console = false
+vm_memory_high_watermark.relative = 0.6
+disk_free_limit.absolute = 50MB
+CONF
+    rabbitmq__env setsid "$RABBITMQ_TEST_BIN/rabbitmq-server" \
+        > "$RABBITMQ_TEST_DIR/server.out" 2>&1 < /dev/null &
+    echo $! > "$RABBITMQ_TEST_DIR/launcher.pid"
+    local i
+    for i in $(seq 1 120); do
+        if rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" -q -n "$RABBITMQ_TEST_NODE" \
+            check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1; then
+            export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+            echo "rabbitmq.sh: node $RABBITMQ_TEST_NODE listening on 127.0.0.1:$RABBITMQ_PORT" >&2
+            return 0
+        fi
+        if ! kill -0 "$(cat "$RABBITMQ_TEST_DIR/launcher.pid")" 2>/dev/null; then
+            echo "rabbitmq.sh: node exited during start; see $RABBITMQ_TEST_DIR/server.out and log/" >&2
+            tail -20 "$RABBITMQ_TEST_DIR/server.out" >&2
+            return 1
+        fi
+        sleep 1
+    done
+    echo "rabbitmq.sh: node did not accept AMQP on 127.0.0.1:$RABBITMQ_PORT within 120 s" >&2
+    return 1
+}
+
+rabbitmq__running() {
+    [ -x "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" ] && [ -d "$RABBITMQ_TEST_DIR/home" ] &&
+        rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" -q -n "$RABBITMQ_TEST_NODE" \
+            check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1
+}
+
+rabbitmq_start() {
+    rabbitmq__vars
+    rabbitmq__install || return 1
+    if rabbitmq__running ||
+        { (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && RABBITMQ__FOREIGN=1; }; then
+        # Our node (or a node started by another run of this script) is up: reuse it.
+        # rabbitmq_stop only stops nodes whose pid files are in our directory.
+        export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+        echo "rabbitmq.sh: reusing running node $RABBITMQ_TEST_NODE on 127.0.0.1:$RABBITMQ_PORT" >&2
+        return 0
+    fi
+    rabbitmq__boot
+}
+
+# Stops the node only (keeps epmd and the data directory).
+rabbitmq__halt() {
+    rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmqctl" -q -n "$RABBITMQ_TEST_NODE" shutdown >/dev/null 2>&1 || true
+    local pid beam i
+    pid="$(cat "$RABBITMQ_TEST_DIR/launcher.pid" 2>/dev/null || true)"
+    beam="$(cat "$RABBITMQ_TEST_DIR/rabbitmq.pid" 2>/dev/null || true)"
+    for i in $(seq 1 40); do
+        { [ -n "$beam" ] && kill -0 "$beam" 2>/dev/null; } || break
+        sleep 0.5
+    done
+    # Still alive after a failed shutdown: stop the VM we started, then its launcher.
+    if [ -n "$beam" ] && kill -0 "$beam" 2>/dev/null; then kill "$beam" 2>/dev/null || true; fi
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$RABBITMQ_TEST_DIR/launcher.pid" "$RABBITMQ_TEST_DIR/rabbitmq.pid"
+}
+
+rabbitmq_restart() {
+    rabbitmq__vars
+    rabbitmq__halt
+    rabbitmq__boot
+}
+
+rabbitmq_stop() {
+    rabbitmq__vars
+    if [ "${RABBITMQ__FOREIGN:-0}" = 1 ]; then
+        echo "rabbitmq.sh: leaving the node we reused on 127.0.0.1:$RABBITMQ_PORT running" >&2
+        unset CELERY_TEST_AMQP_URL RABBITMQ__FOREIGN
+        return 0
+    fi
+    rabbitmq__halt
+    # Stop the epmd our node started (it listens on our private port only).
+    rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    if [ "${RABBITMQ_KEEP_DATA:-0}" != 1 ]; then rm -rf "$RABBITMQ_TEST_DIR"; fi
+    unset CELERY_TEST_AMQP_URL
+}
