@@ -37,15 +37,16 @@ struct EndToEndTests {
                 refresh.withLock { $0.append(d.message.headers[BeatTick.header]?.stringValue ?? "") }
             }
         }
-        // 100× speed from 23:50 in Shanghai (15:50 UTC): 9 s real = about 15 min of beat time
-        // (a loaded CI machine may start the scheduler seconds late: 10 minutes of margin before 00:00).
-        let clock = ScaledBeatClock(factor: 100, start: utc("2026-11-28T15:50:00Z"))
+        // 50× speed from 23:58 in Shanghai (15:58 UTC), counted from the scheduler's first
+        // reading (a loaded CI machine may start it seconds late): 6 s real ≈ 5 min of beat time.
+        let clock = LazyScaledClock(factor: 50, start: utc("2026-11-28T15:58:00Z"))
         // At 50× a 10 s lateness is 0.2 s of real time: a loaded test machine would make ticks
         // "missed"; a wide lateness keeps this test about counts, not about catch-up.
         let opts = BeatOptions(maxInterval: .seconds(5), lateness: .seconds(3600))
         let s = try BeatScheduler(app: app, entries: file.entries, options: opts, clock: clock, logger: quiet)
         let task = Task { await s.run() }
-        try await Task.sleep(for: .milliseconds(9000))
+        for _ in 0..<600 where await s.startedAt == nil { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(6000))
         task.cancel()
         await task.value
         let end = clock.now()
@@ -145,4 +146,29 @@ struct EndToEndTests {
         if let l = lb.inner as? RedisBeatLease { await l.close() }
         try await app.close()
     }
+}
+
+/// A sped-up clock whose time starts at `start` on its first reading, so a scheduler that
+/// starts late on a loaded machine still begins at `start`.
+final class LazyScaledClock: BeatClock {
+    let factor: Double
+    let start: Date
+    private let origin = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(factor: Double, start: Date) {
+        self.factor = factor
+        self.start = start
+    }
+
+    func uptime() -> Duration {
+        let o = origin.withLock { o -> ContinuousClock.Instant in
+            if let o { return o }
+            o = ContinuousClock.now
+            return o!
+        }
+        return (ContinuousClock.now - o) * factor
+    }
+
+    func now() -> Date { start.addingTimeInterval(uptime().seconds) }
+    func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration / factor) }
 }

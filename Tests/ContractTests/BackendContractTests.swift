@@ -82,7 +82,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
             try await b.store(TaskMeta(taskId: id, status: .success, result: 1, dateDone: Date()))
         }
-        let m = try await b.waitForReady(id, timeout: .seconds(5))
+        let m = try await b.waitForReady(id, timeout: .seconds(30))  // returns as soon as it is ready
         #expect(m?.status == .success)
         try await writer.value
         let missing = try await b.waitForReady(UUID().uuidString, timeout: .milliseconds(200))
