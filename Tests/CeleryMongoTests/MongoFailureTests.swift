@@ -43,7 +43,7 @@ import Testing
         } catch let e as CeleryError {
             #expect(e.kind == .connection)
         }
-        #expect(start.duration(to: clock.now) < .seconds(5))
+        #expect(start.duration(to: clock.now) < .seconds(60), "bounded by the server-selection timeout, not a hang")
         try await b.close()
         await #expect(throws: CeleryError.self) { try await b.meta(for: "x") }
     }

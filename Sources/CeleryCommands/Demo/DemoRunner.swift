@@ -56,8 +56,10 @@ public struct DemoRunner: Sendable {
     }
 
     func route(_ scenario: String, _ broadcast: Bool) -> Route {
+        // Distinct names per mode: on AMQP a queue's direct exchange and a broadcast's fanout
+        // exchange cannot share a name.
         let name = "demo.\(runId).\(scenario)"
-        return broadcast ? .broadcast(name) : .queue(name)
+        return broadcast ? .broadcast(name + ".bcast") : .queue(name + ".queue")
     }
 
     func say(_ s: String) { progress?(s) }
