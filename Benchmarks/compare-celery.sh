@@ -16,7 +16,8 @@ for svc in redis rabbitmq mongo; do
   if [ -f "scripts/services/$svc.sh" ]; then source "scripts/services/$svc.sh"; "${svc}_start"; stops+=("${svc}_stop"); fi
 done
 echo "==> swift build -c release"
-swift build -c release --product celery-worker --product celery-bench >/dev/null
+swift build -c release --product celery-worker >/dev/null
+swift build -c release --product celery-bench >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 
 brokers=("$CELERY_TEST_REDIS_URL")
@@ -27,7 +28,7 @@ results="[]"
 ceiling=""
 if command -v redis-benchmark >/dev/null && [ -n "${REDIS_PORT:-}" ]; then
   ceiling="$(redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -q -n 100000 -P 1 -t lpush,rpop,publish 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | sed 's/^ *//' | tr '\n' ';')"
-  echo "Redis ceiling (redis-benchmark, 1 connection x50 clients, no pipelining): $ceiling"
+  echo "Redis ceiling (redis-benchmark, 50 clients, no pipelining): $ceiling"
 fi
 
 run_ours() { # broker backend queue
@@ -35,6 +36,7 @@ run_ours() { # broker backend queue
   [ -n "$2" ] && args+=(--result-backend "$2")
   "$BIN/celery-worker" "${args[@]}" >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
   sleep 2
+  kill -0 "$pid" 2>/dev/null || { echo "our worker did not start: $(tail -3 "$RUN_DIR/ours.log")" >&2; return 1; }
   local bargs=(--broker "$1" --external --worker-pid "$pid" --tasks "$N" --queue "$3" --json)
   "$BIN/celery-bench" "${bargs[@]}" || true
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
