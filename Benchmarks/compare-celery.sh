@@ -54,7 +54,7 @@ run_python() { # broker backend queue
 
 for broker in "${brokers[@]}"; do
   for backend in "${backends[@]}"; do
-    label="${broker%%://*}+${backend:+mongodb}${backend:-none}"
+    label="${broker%%://*}+$([ -n "$backend" ] && echo mongodb || echo none)"
     echo "==> $label: ours"
     ours="$(run_ours "$broker" "$backend" "bench-ours-$RANDOM" | tail -1)"
     echo "$ours"
