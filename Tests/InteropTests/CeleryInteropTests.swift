@@ -38,7 +38,7 @@ import Testing
         guard Interop.available else { return }
         let q = Interop.unique("interop-py2swift")
         let w = try await swiftWorker(pair, queue: q, name: Interop.unique("swift") + "@test")
-        defer { Task { await w.stop() } }
+        defer { w.killNow() }
         let ok = try await Interop.client(["call", "tasks.add", "[2, 4]", q], broker: pair.broker, backend: pair.backend)
         #expect(ok["state"] as? String == "SUCCESS", "\(ok)\n\(w.output)")
         #expect(ok["result"] as? Int == 6)
@@ -58,7 +58,7 @@ import Testing
         let py = try Child(
             Interop.celery, ["-A", "pytasks", "worker", "-Q", q, "--pool", "solo", "-n", Interop.unique("py") + "@%h", "-l", "info", "--without-gossip", "--without-mingle"],
             env: ["CELERY_BROKER_URL": pair.broker, "CELERY_RESULT_BACKEND": pair.backend], cwd: Interop.interopDir, name: "pyworker")
-        defer { Task { await py.stop() } }
+        defer { py.killNow() }
         #expect(await py.waitFor(" ready."), "python worker did not start:\n\(py.output)")
         let app = try await Celery(name: "interop", broker: pair.broker, backend: pair.backend)
         let add = TaskHandle<Int, Int, Int>(name: "tasks.add", app: app)
@@ -128,7 +128,7 @@ import Testing
         guard Interop.available, let backend = Interop.backends.first else { return }
         let name = Interop.unique("pingme") + "@test"
         let w = try await swiftWorker(Pair(broker: broker, backend: backend), queue: Interop.unique("ping"), name: name)
-        defer { Task { await w.stop() } }
+        defer { w.killNow() }
         let out = try await Interop.client(["ping", "3"], broker: broker, backend: backend)
         let replies = out["replies"] as? [String: Any] ?? [:]
         #expect((replies[name] as? [String: Any])?["ok"] as? String == "pong", "\(out)\n\(w.output)")

@@ -29,7 +29,7 @@ import Testing
         let q = Interop.unique("cli")
         let name = Interop.unique("cli") + "@test"
         let w = try await worker(redis, mongo, queue: q, name: name)
-        defer { Task { await w.stop() } }
+        defer { w.killNow() }
 
         let (s1, out1) = try await adminRun(["call", "tasks.add", "--args", "[2, 4]", "--queue", q, "--wait", "--json"], redis, mongo)
         #expect(s1 == 0, "\(out1)")

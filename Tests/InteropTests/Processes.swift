@@ -24,6 +24,14 @@ final class Child: Sendable {
         process = p
     }
 
+    /// A child never outlives its test: killed when the last reference goes.
+    deinit { killNow() }
+
+    /// SIGKILL if still running (for `defer`: a test that failed half-way leaves nothing behind).
+    func killNow() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Everything the process printed so far.
     var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
