@@ -3,7 +3,7 @@
 #   no-op tasks.add, N tasks (default 20000), matched concurrency C (default 4), for each broker
 #   (Redis, RabbitMQ) with and without a MongoDB result backend; our worker and a Python worker
 #   (prefork, -c C, events on) alternate. Prints a table with ratios ours/theirs and writes JSON.
-# Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]
+# Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]   (BENCH_BROKERS=redis,amqp selects brokers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"; C="${2:-4}"; OUT="${3:-Benchmarks/compare-results.json}"
@@ -20,8 +20,9 @@ swift build -c release --product celery-worker >/dev/null
 swift build -c release --product celery-bench >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 
-brokers=("$CELERY_TEST_REDIS_URL")
-[ -n "${CELERY_TEST_AMQP_URL:-}" ] && brokers+=("$CELERY_TEST_AMQP_URL")
+brokers=()
+case ",${BENCH_BROKERS:-redis,amqp}," in *,redis,*) brokers+=("$CELERY_TEST_REDIS_URL");; esac
+case ",${BENCH_BROKERS:-redis,amqp}," in *,amqp,*) [ -n "${CELERY_TEST_AMQP_URL:-}" ] && brokers+=("$CELERY_TEST_AMQP_URL");; esac
 backends=("" "${CELERY_TEST_MONGO_URL:-}")
 results="[]"
 
