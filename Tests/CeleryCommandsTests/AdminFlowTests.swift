@@ -126,6 +126,24 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
     return try await condition()
 }
 
+@Suite struct EventStateTests {
+    @Test func aWorkerIsOfflineAfterTwoMissedHeartbeats() {
+        var state = EventState()
+        state.apply(["type": "worker-heartbeat", "hostname": "w@h", "timestamp": 1000.0, "freq": 2.0, "active": 1, "processed": 5])
+        state.expire(now: 1003)
+        #expect(state.workers["w@h"]?.offline == false)
+        state.expire(now: 1004.5)
+        #expect(state.workers["w@h"]?.offline == true)
+        state.apply(["type": "worker-heartbeat", "hostname": "w@h", "timestamp": 1005.0])
+        #expect(state.workers["w@h"]?.offline == false)
+        state.apply(["type": "task-received", "uuid": "t1", "name": "tasks.add", "timestamp": 1005.0])
+        state.apply(["type": "task-started", "uuid": "t1", "timestamp": 1005.1])
+        state.apply(["type": "task-succeeded", "uuid": "t1", "runtime": 0.2, "timestamp": 1005.3])
+        #expect(state.counts["SUCCEEDED"] == 1 && state.counts["STARTED"] == 0)
+        #expect(state.render(now: 1006).contains("tasks.add"))
+    }
+}
+
 @Suite struct BenchCommandTests {
     @Test func benchCountsEveryTaskThroughEvents() async throws {
         let recorder = BenchRecorder(expected: 3)

@@ -206,6 +206,8 @@ import ExampleTasks
         var waiting: [AsyncResult<JSONValue>] = []
         for i in 0..<3 { waiting.append(try await h.app.send(task: "tasks.add", args: [.int(Int64(i)), 0])) }
         #expect(try await eventually { try await running.state() == .started })
+        #expect(try await eventually { w.reservedTasks.count == 3 })
+        #expect(Set(w.reservedTasks.map(\.id)) == Set(waiting.map(\.id)))
         w.shutdown()
         try await t.value
         #expect(try await running.state() == .success)

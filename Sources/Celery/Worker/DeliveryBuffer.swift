@@ -51,6 +51,9 @@ final class DeliveryBuffer<Element: Sendable>: Sendable {
 
     /// Elements waiting.
     var count: Int { state.withLock { $0.items.count } }
+
+    /// The waiting elements, oldest first (for inspection).
+    var snapshot: [Element] { state.withLock { Array($0.items) } }
 }
 
 /// A one-shot event that tasks can wait for; waiting is cancellable.

@@ -86,7 +86,7 @@ extension Worker {
                 ["eta": .string(CeleryDate.format($0.eta)), "priority": 6, "request": ["id": .string($0.id), "name": .string($0.name)]]
             })
         case "reserved":
-            return .array([])
+            return .array(reservedTasks.map { ["id": .string($0.id), "name": .string($0.name), "hostname": .string(options.hostname)] })
         case "registered":
             return .array(app.registeredTaskNames.map(JSONValue.string))
         case "revoked":

@@ -214,6 +214,10 @@ public final class Worker: Sendable {
     public var scheduledTasks: [ScheduledTaskInfo] { state.withLock { $0.scheduled.values.map(\.info) } }
     /// Deliveries waiting for a free slot.
     public var reservedCount: Int { buffer.count }
+    /// Tasks received and waiting for a free slot (id, name), oldest first.
+    public var reservedTasks: [(id: String, name: String)] {
+        buffer.snapshot.compactMap { inc in inc.message.map { ($0.id, $0.task) } }
+    }
     /// Counters.
     public var stats: WorkerStats { state.withLock { $0.stats } }
     /// Revoked ids remembered.
