@@ -1,5 +1,6 @@
 import Celery
 import Foundation
+import Synchronization
 import Logging
 import RESP
 
@@ -91,16 +92,22 @@ public final class RedisResultBackend: ResultBackend {
                     await listener.release(key: key, token: token)
                     return m
                 }
+                // Race the push against the timeout without waiting for the loser: the
+                // listener's wait is released (and so ended) by `release` below.
                 let listener = self.listener
-                let payload: [UInt8]? = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                    group.addTask { await listener.wait(key: key, token: token) }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        return nil
+                let race = WaitRace()
+                let payload: [UInt8]? = await withCheckedContinuation { (c: CheckedContinuation<[UInt8]?, Never>) in
+                    let waiter = Task {
+                        let p = await listener.wait(key: key, token: token)
+                        if race.win() { c.resume(returning: p) }
                     }
-                    let first = try await group.next() ?? nil
-                    group.cancelAll()
-                    return first
+                    race.setTimer(Task {
+                        try? await Task.sleep(for: timeout)
+                        if race.win() {
+                            c.resume(returning: nil)
+                            waiter.cancel()
+                        }
+                    })
                 }
                 await listener.release(key: key, token: token)
                 if let payload, let m = try Self.decode(.bulkString(payload), taskId: taskId) { return m }
@@ -148,5 +155,29 @@ public final class RedisResultBackend: ResultBackend {
     public func close() async throws {
         await listener.close()
         await pool.close()
+    }
+}
+
+/// The first of a push and a timeout wins; the loser is not awaited.
+final class WaitRace: Sendable {
+    private let state = Mutex<(done: Bool, timer: Task<Void, Never>?)>((false, nil))
+
+    /// True for the first caller only; cancels the timer when the push wins.
+    func win() -> Bool {
+        let (won, timer) = state.withLock { s -> (Bool, Task<Void, Never>?) in
+            if s.done { return (false, nil) }
+            s.done = true
+            return (true, s.timer)
+        }
+        timer?.cancel()
+        return won
+    }
+
+    func setTimer(_ t: Task<Void, Never>) {
+        let done = state.withLock { s -> Bool in
+            s.timer = t
+            return s.done
+        }
+        if done { t.cancel() }
     }
 }
