@@ -54,9 +54,11 @@ public final class RabbitMQBroker: Broker {
             return PublishReceipt(receivers: nil, confirmed: true)
         case .broadcast(let name):
             try await keeper.declareFanout(name)
+            // Topic broadcasts (celeryev) route on the message's own key, as Celery's events do.
+            let key = options.topicExchanges.contains(name) ? (message.extraProperties["routing_key"]?.stringValue ?? name) : name
             let result = try await broadcastGate.run {
                 try await self.confirmedPublish(
-                    exchange: name, routingKey: name, mandatory: true, properties: properties, body: message.body, what: "fanout '\(name)'")
+                    exchange: name, routingKey: key, mandatory: true, properties: properties, body: message.body, what: "fanout '\(name)'")
             }
             return PublishReceipt(receivers: result.returned == nil ? nil : 0, confirmed: true)
         }

@@ -80,21 +80,23 @@ actor RabbitMQConnectionKeeper {
         return info
     }
 
-    /// Declares the fanout exchange of a broadcast route as Celery does: durable, like
-    /// kombu's `Broadcast(name)`, except kombu's remote-control mailboxes (`<ns>.pidbox`),
-    /// which Celery declares non-durable. An exchange that already exists with other
-    /// properties (406) is used as it is.
+    /// Declares the exchange of a broadcast route as Celery does: fanout (topic for the names in
+    /// ``RabbitMQOptions/topicExchanges``, i.e. `celeryev`), durable like kombu's
+    /// `Broadcast(name)`, except kombu's remote-control mailboxes (`<ns>.pidbox`), which Celery
+    /// declares non-durable. An exchange that already exists with other properties (406) is
+    /// used as it is.
     func declareFanout(_ name: String) async throws {
         if exchanges.contains(name) { return }
         let c = try await current()
         let ch = try await c.openChannel()
+        let type = options.broadcastExchangeType(name)
         do {
-            try await ch.exchangeDeclare(name, type: "fanout", durable: !name.hasSuffix(".pidbox"))
+            try await ch.exchangeDeclare(name, type: type, durable: !name.hasSuffix(".pidbox"))
             try? await ch.close()
         } catch let e as AMQPError where e.replyCode == 406 {
-            logger.notice("fanout exchange exists with other properties; using it as declared", metadata: ["exchange": "\(name)"])
+            logger.notice("\(type) exchange exists with other properties; using it as declared", metadata: ["exchange": "\(name)"])
             let ch2 = try await c.openChannel()
-            try await ch2.exchangeDeclare(.init(exchange: name, type: "fanout", passive: true))
+            try await ch2.exchangeDeclare(.init(exchange: name, type: type, passive: true))
             try? await ch2.close()
         }
         exchanges.insert(name)

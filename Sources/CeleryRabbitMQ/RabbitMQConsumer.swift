@@ -61,7 +61,8 @@ actor RabbitMQConsumer: MessageConsumer {
                 try await broker.keeper.declareFanout(name)
                 let q = "bcast.\(UUID().uuidString.lowercased())"
                 try await ch.queueDeclare(.init(queue: q, exclusive: true, autoDelete: true))
-                try await ch.queueBind(queue: q, exchange: name, routingKey: name)
+                // A topic broadcast (celeryev) is bound with `#`: every routing key, as Celery's event receiver.
+                try await ch.queueBind(queue: q, exchange: name, routingKey: broker.options.topicExchanges.contains(name) ? "#" : name)
                 stream = try await ch.consume(queue: q, consumerTag: tag, noAck: true, exclusive: true)
             }
             channel = ch

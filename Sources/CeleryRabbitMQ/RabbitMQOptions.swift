@@ -30,12 +30,20 @@ public struct RabbitMQOptions: Sendable, Hashable {
     public var reconnectInitialDelay: Duration
     /// Longest wait between reconnect attempts. Default 30 s.
     public var reconnectMaxDelay: Duration
+    /// Broadcast names declared as **topic** exchanges instead of fanout, as Celery declares
+    /// them. Default `["celeryev"]`: Celery's event exchange is a topic exchange (events are
+    /// published with routing keys such as `task.succeeded`, `worker.heartbeat`), and
+    /// declaring it with another type fails with 406 PRECONDITION_FAILED for whichever side
+    /// comes second. Publishing to a topic broadcast uses the message's `routing_key`
+    /// (``BrokerMessage/extraProperties``); subscribers bind with `#` (every event).
+    public var topicExchanges: Set<String>
 
     /// Creates options.
     public init(
         queueType: QueueType = .classic, deliveryLimit: Int? = nil, deadLettering: Bool = true,
         classicDeadLetterArgument: Bool = false,
-        reconnectInitialDelay: Duration = .milliseconds(500), reconnectMaxDelay: Duration = .seconds(30)
+        reconnectInitialDelay: Duration = .milliseconds(500), reconnectMaxDelay: Duration = .seconds(30),
+        topicExchanges: Set<String> = ["celeryev"]
     ) {
         self.queueType = queueType
         self.deliveryLimit = deliveryLimit
@@ -43,6 +51,12 @@ public struct RabbitMQOptions: Sendable, Hashable {
         self.classicDeadLetterArgument = classicDeadLetterArgument
         self.reconnectInitialDelay = reconnectInitialDelay
         self.reconnectMaxDelay = reconnectMaxDelay
+        self.topicExchanges = topicExchanges
+    }
+
+    /// The exchange type of a broadcast route: `topic` for ``topicExchanges``, else `fanout`.
+    func broadcastExchangeType(_ name: String) -> String {
+        topicExchanges.contains(name) ? "topic" : "fanout"
     }
 
     /// Reads `queue_type`, `delivery_limit` and `dlx_argument` from a URL's query; other options keep their values.

@@ -12,8 +12,9 @@ import Synchronization
 ///   `<queue>\x06\x16{3,6,9}`), consumers pop atomically into the `unacked` hash and
 ///   `unacked_index` sorted set, ack removes both, and messages left unacknowledged longer
 ///   than ``visibilityTimeout`` are pushed back marked redelivered.
-/// - Broadcast mode: `PUBLISH /<db>.<exchange>` of the same envelope; subscribers
-///   `PSUBSCRIBE`; the receipt holds Redis' receiver count.
+/// - Broadcast mode: `PUBLISH /<db>.<exchange>` (or `/<db>.<exchange>/<routing_key>` for a
+///   message with a routing key, as kombu's `fanout_patterns`) of the same envelope;
+///   subscribers `PSUBSCRIBE` to both forms; the receipt holds Redis' receiver count.
 public final class RedisBroker: Broker {
     /// The URL with the password masked.
     public let displayURL: String
@@ -85,8 +86,12 @@ public final class RedisBroker: Broker {
                 if case .error(let e) = replies.last! { throw RESPError(.server, e) }
                 return PublishReceipt(receivers: nil, confirmed: true)
             case .broadcast(let exchange):
-                let raw = try RedisEnvelope.encode(message, exchange: exchange, routingKey: "")
-                let channel = RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange)
+                // With a routing key (Celery's events: `task.succeeded`…) kombu publishes on
+                // `/<db>.<exchange>/<routing_key>` (its `fanout_patterns`), which is what
+                // Celery's event receiver (`celery events`, Flower) subscribes to.
+                let key = message.extraProperties["routing_key"]?.stringValue ?? ""
+                let raw = try RedisEnvelope.encode(message, exchange: exchange, routingKey: key)
+                let channel = RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange, routingKey: key)
                 let n = try await pool.send(["PUBLISH", RESPValue(channel), RESPValue(bytes: raw)]).int ?? 0
                 return PublishReceipt(receivers: Int(n), confirmed: true)
             }

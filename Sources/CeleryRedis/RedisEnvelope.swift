@@ -18,6 +18,7 @@ enum RedisEnvelope {
     /// Encodes a message for `routingKey` (the queue, or the exchange for broadcast).
     static func encode(_ m: BrokerMessage, exchange: String, routingKey: String, deliveryTag: String = UUID().uuidString.lowercased()) throws -> [UInt8] {
         var props: [String: JSONValue] = m.extraProperties
+        props["routing_key"] = nil  // a routing hint for topic exchanges, carried in delivery_info
         props["correlation_id"] = m.correlationId.map(JSONValue.string) ?? .null
         props["reply_to"] = m.replyTo.map(JSONValue.string) ?? .null
         props["delivery_mode"] = .int(Int64(m.deliveryMode))

@@ -28,6 +28,13 @@ public struct RedisKeys: Sendable, Hashable {
     /// prefix; pub/sub ignores the database number, hence the prefix).
     public static func fanoutChannel(db: Int, exchange: String) -> String { "/\(db).\(exchange)" }
 
+    /// The channel of a broadcast message with a routing key: `/<db>.<exchange>/<routing_key>`
+    /// (kombu's `fanout_patterns`, on by default; Celery's events use it on Redis, where
+    /// Celery declares `celeryev` as fanout). An empty key gives ``fanoutChannel(db:exchange:)``.
+    public static func fanoutChannel(db: Int, exchange: String, routingKey: String) -> String {
+        routingKey.isEmpty ? fanoutChannel(db: db, exchange: exchange) : "/\(db).\(exchange)/\(routingKey)"
+    }
+
     /// A Celery result key: `celery-task-meta-<id>`.
     public static func taskMeta(_ id: String) -> String { "celery-task-meta-\(id)" }
 

@@ -31,6 +31,36 @@ struct RabbitMQModesTests {
         try await broker.close()
     }
 
+    /// Celery's event exchange `celeryev` is a topic exchange: ours must be declared the same
+    /// way (else the second declarer fails with 406), publish on the event's routing key, and
+    /// a subscriber must receive every key.
+    @Test func eventExchangeIsTopicAsCeleryDeclaresIt() async throws {
+        guard let url = amqpURL() else { return }
+        let broker = try RabbitMQBroker(url: url)
+        let sub = try await broker.consume(.broadcast("celeryev"), options: ConsumeOptions())
+        func event(_ key: String) -> BrokerMessage {
+            BrokerMessage(body: Array("{\"type\":\"\(key)\"}".utf8), deliveryMode: 1, extraProperties: ["routing_key": .string(key)])
+        }
+        let (conn, ch) = try await rawChannel(url)
+        // Python Celery's declaration of the same exchange: no 406.
+        try await ch.exchangeDeclare("celeryev", type: "topic", durable: true)
+        // A Celery-style selective binding sees only its keys: routing is on the event key.
+        let q = unique("ev-task")
+        try await ch.queueDeclare(.init(queue: q, exclusive: true, autoDelete: true))
+        try await ch.queueBind(queue: q, exchange: "celeryev", routingKey: "task.#")
+        _ = try await broker.publish(event("worker.heartbeat"), to: .broadcast("celeryev"))
+        _ = try await broker.publish(event("task.succeeded"), to: .broadcast("celeryev"))
+        var got: [String] = []
+        for _ in 0..<2 { if let d = try await next(sub) { got.append(EventDispatcher.parse(d.message)?["type"]?.stringValue ?? "?") } }
+        #expect(got == ["worker.heartbeat", "task.succeeded"])
+        let only = try #require(try await ch.get(queue: q, noAck: true))
+        #expect(String(decoding: only.body, as: UTF8.self).contains("task.succeeded"))
+        #expect(try await ch.get(queue: q, noAck: true) == nil)
+        await sub.cancel()
+        try await broker.close()
+        try await conn.close()
+    }
+
     @Test func quorumQueueCountsDeliveries() async throws {
         guard let url = amqpURL() else { return }
         let broker = try RabbitMQBroker(url: url + "?queue_type=quorum&delivery_limit=5")

@@ -12,6 +12,8 @@ import Testing
         #expect(RedisEnvelope.listKeys(queue: "celery") == ["celery", "celery\u{06}\u{16}3", "celery\u{06}\u{16}6", "celery\u{06}\u{16}9"])
         #expect(RedisKeys.bindingMember(routingKey: "celery", queue: "celery") == "celery\u{06}\u{16}\u{06}\u{16}celery")
         #expect(RedisKeys.fanoutChannel(db: 3, exchange: "news") == "/3.news")
+        #expect(RedisKeys.fanoutChannel(db: 0, exchange: "celeryev", routingKey: "task.succeeded") == "/0.celeryev/task.succeeded")
+        #expect(RedisKeys.fanoutChannel(db: 0, exchange: "news", routingKey: "") == "/0.news")
         #expect(RedisBroadcastConsumer.globEscaped("/0.a*b?[c]") == "/0.a\\*b\\?\\[c\\]")
     }
 

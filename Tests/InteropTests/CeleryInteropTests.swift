@@ -123,6 +123,22 @@ import Testing
         #expect((queue["note"] as? String)?.contains("SIGKILL") == true)
     }
 
+    /// Celery's own event receiver (what `celery events` and Flower use) reads our worker's
+    /// task events: on RabbitMQ this needs `celeryev` declared as the topic exchange Celery
+    /// declares, with events routed by their `task.*` keys.
+    @Test(arguments: Interop.brokers)
+    func pythonEventReceiverSeesOurWorkersEvents(broker: String) async throws {
+        guard Interop.available, let backend = Interop.backends.first else { return }
+        let name = Interop.unique("evented") + "@test"
+        let q = Interop.unique("events")
+        let w = try await swiftWorker(Pair(broker: broker, backend: backend), queue: q, name: name)
+        defer { w.killNow() }
+        let out = try await Interop.client(["events", "tasks.add", "[20, 22]", q, "20"], broker: broker, backend: backend)
+        let types = out["events"] as? [String] ?? []
+        #expect(types.contains("task-received") && types.contains("task-started") && types.contains("task-succeeded"), "\(out)\n\(w.output)")
+        #expect((out["hostnames"] as? [String] ?? []).contains(name), "\(out)")
+    }
+
     @Test(arguments: Interop.brokers)
     func pythonInspectPingAnswersOurWorker(broker: String) async throws {
         guard Interop.available, let backend = Interop.backends.first else { return }

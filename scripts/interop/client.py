@@ -4,10 +4,14 @@
   client.py broadcast NAME ARGS_JSON CHANNEL          -> {"id"}
   client.py read TASK_ID [TIMEOUT]                    -> like call, for a task sent by someone else
   client.py ping [TIMEOUT]                            -> {"replies": {...}}
+  client.py events NAME ARGS_JSON QUEUE [TIMEOUT]     -> {"id", "events": [types seen for that task], "hostnames": [...]}
+      (listens with Celery's own event receiver, as `celery events`/Flower do, then sends the task)
 """
 import json
 import os
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from celery import Celery  # noqa: E402
@@ -49,6 +53,34 @@ def main(argv):
         timeout = float(argv[2]) if len(argv) > 2 else 2
         replies = app.control.inspect(timeout=timeout).ping() or {}
         print(json.dumps({"replies": replies}))
+    elif cmd == "events":
+        name, args, queue = argv[2], json.loads(argv[3]), argv[4]
+        timeout = float(argv[5]) if len(argv) > 5 else 20
+        seen, hosts, lock = {}, set(), threading.Lock()
+        ready, done = threading.Event(), threading.Event()
+
+        def on_event(e):
+            with lock:
+                seen.setdefault(e.get("uuid"), []).append(e["type"])
+                hosts.add(e.get("hostname"))
+                if e["type"] in ("task-succeeded", "task-failed"):
+                    done.set()
+
+        def listen():
+            with app.connection() as conn:
+                recv = app.events.Receiver(conn, handlers={"*": on_event})
+                ready.set()
+                for _ in recv.itercapture(limit=None, timeout=timeout, wakeup=False):
+                    if done.is_set():
+                        break
+
+        threading.Thread(target=listen, daemon=True).start()
+        ready.wait(10)
+        time.sleep(1.0)  # the receiver's queue is bound once consuming starts
+        res = app.send_task(name, args=args, queue=queue)
+        done.wait(timeout)
+        with lock:
+            print(json.dumps({"id": res.id, "events": seen.get(res.id, []), "hostnames": sorted(h for h in hosts if h)}))
     else:
         raise SystemExit(f"unknown command {cmd}")
 
