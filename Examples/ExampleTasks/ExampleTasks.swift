@@ -2,7 +2,7 @@ import Celery
 import Foundation
 
 /// A JSON number that keeps integers integral: `2 + 4` is `6`, `2.5 + 1` is `3.5`.
-public enum Number: Codable, Sendable, Hashable {
+public enum Number: Codable, Sendable, Hashable, JSONValueDecodable, JSONValueEncodable {
     case int(Int64)
     case double(Double)
 
@@ -18,6 +18,24 @@ public enum Number: Codable, Sendable, Hashable {
         switch self {
         case .int(let i): try c.encode(i)
         case .double(let d): try c.encode(d)
+        }
+    }
+
+    /// Reads an integer or a double (what `init(from:)` accepts) without `JSONDecoder`.
+    public init(jsonValue: JSONValue) throws {
+        switch jsonValue {
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        default:
+            throw DecodingError.typeMismatch(Number.self, .init(codingPath: [], debugDescription: "expected a number, got \(jsonValue)"))
+        }
+    }
+
+    /// The number as JSON.
+    public var jsonValue: JSONValue {
+        switch self {
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
         }
     }
 

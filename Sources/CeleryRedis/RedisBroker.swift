@@ -98,6 +98,36 @@ public final class RedisBroker: Broker {
         }
     }
 
+    /// The batch as one pipeline: `LPUSH`es (queue) or `PUBLISH`es (broadcast), in order, in
+    /// one round trip. A server error on any of them is thrown after all were sent.
+    public func publish(batch messages: [BrokerMessage], to route: Route) async throws {
+        guard !messages.isEmpty else { return }
+        try await mappingErrors("publishing \(messages.count) messages to \(route)", displayURL) {
+            var commands: [[RESPValue]] = []
+            commands.reserveCapacity(messages.count + 1)
+            switch route {
+            case .queue(let queue):
+                if bound.withLock({ $0.insert(queue).inserted }) {
+                    commands.append([
+                        "SADD", RESPValue(RedisKeys.binding(exchange: queue)),
+                        RESPValue(RedisKeys.bindingMember(routingKey: queue, queue: queue)),
+                    ])
+                }
+                for m in messages {
+                    let raw = try RedisEnvelope.encode(m, exchange: "", routingKey: queue)
+                    commands.append(["LPUSH", RESPValue(RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(m.priority))), RESPValue(bytes: raw)])
+                }
+            case .broadcast(let exchange):
+                for m in messages {
+                    let key = m.extraProperties["routing_key"]?.stringValue ?? ""
+                    let raw = try RedisEnvelope.encode(m, exchange: exchange, routingKey: key)
+                    commands.append(["PUBLISH", RESPValue(RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange, routingKey: key)), RESPValue(bytes: raw)])
+                }
+            }
+            for case .error(let e) in try await pool.pipeline(commands) { throw RESPError(.server, e) }
+        }
+    }
+
     /// Queue: a consumer with its own blocking connection and atomic pops. Broadcast: a subscriber with its own pub/sub connection.
     public func consume(_ route: Route, options: ConsumeOptions) async throws -> any MessageConsumer {
         let id = nextConsumer.add(1, ordering: .relaxed).newValue

@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import RESP
 
-/// A queue-mode consumer. A fetch loop pops atomically (``RedisScript/pop``) while fewer
-/// than `prefetch` deliveries are held (handed out or buffered), like kombu and AMQP
-/// prefetch; when the queue is empty it waits on its own blocking connection with
+/// A queue-mode consumer. A fetch loop pops atomically (``RedisScript/pop``, as many
+/// messages per call as there are free prefetch slots) while fewer than `prefetch`
+/// deliveries are held (handed out or buffered), like kombu and AMQP prefetch; acks that
+/// arrive while one is in flight go together in the next ack script call; when the queue is empty it waits on its own blocking connection with
 /// `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op rotation that returns as soon as the base
 /// list has an element, without taking it — then pops again. ``next()`` takes from the buffer.
 actor RedisQueueConsumer: MessageConsumer {
@@ -32,6 +33,11 @@ actor RedisQueueConsumer: MessageConsumer {
     private var lastRestore: ContinuousClock.Instant?
     private var backoff = RedisBackoff()
     private var fetcher: Task<Void, Never>?
+    private var pendingAcks: [(tag: String, done: CheckedContinuation<Void, any Error>)] = []
+    private var acking = false
+    /// Prefix of the tags given to envelopes that carry none (`<prefix>.<n>`).
+    private let fallbackTagPrefix = UUID().uuidString.lowercased()
+    private var pops = 0
 
     init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
         self.broker = broker
@@ -80,9 +86,10 @@ actor RedisQueueConsumer: MessageConsumer {
                 // Also on a busy queue: messages of crashed consumers must come back even
                 // when this consumer never has to wait.
                 try await restoreIfDue()
-                if let d = try await popOne() {
+                let popped = try await popMany(prefetch - held.count)
+                if !popped.isEmpty {
                     backoff.reset()
-                    buffer.append(d)
+                    buffer.append(contentsOf: popped)
                     wakeBufferWaiter()
                     continue
                 }
@@ -99,22 +106,32 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
-    private func popOne() async throws -> Delivery? {
+    private func popMany(_ count: Int) async throws -> [Delivery] {
         let k = broker.keys
+        pops += 1
         let reply = try await RedisScript.pop.run(
             broker.pool, keys: RedisEnvelope.listKeys(queue: queue) + [k.unacked, k.unackedIndex, k.deliveryCount],
-            args: [RESPValue(RedisBroker.now), RESPValue(UUID().uuidString.lowercased()), RESPValue(queue)])
-        guard let parts = reply.array, parts.count == 4, let raw = parts[1].bytes, let tag = parts[2].string else { return nil }
-        let decoded = RedisEnvelope.decode(raw)
-        held[tag] = Held(raw: raw, priority: decoded.message.priority)
-        if !active {  // stopped while popping: give it straight back
-            _ = try? await broker.restore(tag: tag)
-            held[tag] = nil
-            return nil
+            args: [RESPValue(RedisBroker.now), RESPValue("\(fallbackTagPrefix).\(pops)"), RESPValue(queue), RESPValue(max(1, count))])
+        guard let parts = reply.array, parts.count >= 4 else { return [] }
+        var out: [Delivery] = []
+        out.reserveCapacity(parts.count / 4)
+        for i in stride(from: 0, to: parts.count - 3, by: 4) {
+            guard let raw = parts[i + 1].bytes, let tag = parts[i + 2].string else { continue }
+            let decoded = RedisEnvelope.decode(raw)
+            held[tag] = Held(raw: raw, priority: decoded.message.priority)
+            out.append(Delivery(
+                message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
+                deliveryCount: Int(parts[i + 3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag)))
         }
-        return Delivery(
-            message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
-            deliveryCount: Int(parts[3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag))
+        if !active {  // stopped while popping: give them straight back
+            for d in out {
+                guard let tag = (d.acknowledger as? RedisAcknowledger)?.tag else { continue }
+                _ = try? await broker.restore(tag: tag)
+                held[tag] = nil
+            }
+            return []
+        }
+        return out
     }
 
     private func restoreIfDue() async throws {
@@ -151,9 +168,12 @@ actor RedisQueueConsumer: MessageConsumer {
             _ = try await RedisScript.touch.run(pool, keys: [k.unackedIndex], args: [RESPValue(RedisBroker.now), RESPValue(tag)])
             return
         case .ack:
-            let r = try await RedisScript.ack.run(pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount], args: [RESPValue(tag)])
-            if r.int != 1 {
-                broker.logger.warning("ack of \(tag) on \(queue): it was no longer in flight (restored after the visibility timeout?)")
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                pendingAcks.append((tag, c))
+                if !acking {
+                    acking = true
+                    Task { await self.sendAcks() }
+                }
             }
         case .requeue:
             guard held[tag] != nil else {
@@ -175,6 +195,29 @@ actor RedisQueueConsumer: MessageConsumer {
         }
         held[tag] = nil
         wakeSlotWaiters()
+    }
+
+    /// Sends the acks that queued up in one script call, again until none are left.
+    private func sendAcks() async {
+        let k = broker.keys
+        while !pendingAcks.isEmpty {
+            let batch = pendingAcks
+            pendingAcks.removeAll()
+            do {
+                let r = try await RedisScript.ack.run(
+                    broker.pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount], args: batch.map { RESPValue($0.tag) })
+                let existed = r.array ?? []
+                for (i, a) in batch.enumerated() {
+                    if i >= existed.count || existed[i].int != 1 {
+                        broker.logger.warning("ack of \(a.tag) on \(queue): it was no longer in flight (restored after the visibility timeout?)")
+                    }
+                    a.done.resume()
+                }
+            } catch {
+                for a in batch { a.done.resume(throwing: error) }
+            }
+        }
+        acking = false
     }
 
     private func wakeSlotWaiters() {

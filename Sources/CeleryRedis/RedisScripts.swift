@@ -22,20 +22,26 @@ struct RedisScript: Sendable {
         }
     }
 
-    /// Pops the oldest message of the first non-empty list in KEYS[1…n] (highest priority
-    /// first) and, in the same atomic step, records it as unacknowledged exactly as kombu
-    /// does (`unacked_index` score = now, `unacked` hash = `[envelope, "", queue]`) and
-    /// counts the delivery. Returns `{list, envelope, delivery_tag, delivery_count}` or nil.
+    /// Pops up to ARGV[4] messages, oldest first, from the lists KEYS[1…n] (highest priority
+    /// first) and, in the same atomic step, records each as unacknowledged exactly as kombu
+    /// does (`unacked_index` score = now, `unacked` hash = `[envelope, "", queue]`) and counts
+    /// its delivery. Returns a flat array of `list, envelope, delivery_tag, delivery_count`
+    /// per message (empty when every list is empty).
     /// KEYS: lists…, unacked, unacked_index, delivery count hash.
-    /// ARGV: now (seconds), fallback tag (for envelopes without one), queue name.
+    /// ARGV: now (seconds), fallback tag prefix (for envelopes without a tag), queue name, most messages.
     static let pop = RedisScript(
         """
         local n = #KEYS - 3
         local uk, ik, ck = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3]
-        for i = 1, n do
+        local want = tonumber(ARGV[4]) or 1
+        local out = {}
+        local got = 0
+        local i = 1
+        while got < want and i <= n do
           local raw = redis.call('RPOP', KEYS[i])
           if raw then
-            local tag = ARGV[2]
+            got = got + 1
+            local tag = ARGV[2] .. '.' .. got
             local ok, env = pcall(cjson.decode, raw)
             local entry
             if ok and type(env) == 'table' then
@@ -49,19 +55,28 @@ struct RedisScript: Sendable {
             redis.call('ZADD', ik, ARGV[1], tag)
             redis.call('HSET', uk, tag, entry)
             local count = redis.call('HINCRBY', ck, tag, 1)
-            return {KEYS[i], raw, tag, count}
+            out[#out + 1] = KEYS[i]
+            out[#out + 1] = raw
+            out[#out + 1] = tag
+            out[#out + 1] = count
+          else
+            i = i + 1
           end
         end
-        return false
+        return out
         """)
 
-    /// Acknowledges: removes the unacked record and the delivery count. Returns 1 if the
-    /// record existed. KEYS: unacked, unacked_index, count hash. ARGV: tag.
+    /// Acknowledges: removes each tag's unacked record and delivery count. Returns, per tag,
+    /// 1 if its record existed. KEYS: unacked, unacked_index, count hash. ARGV: tags.
     static let ack = RedisScript(
         """
-        redis.call('ZREM', KEYS[2], ARGV[1])
-        redis.call('HDEL', KEYS[3], ARGV[1])
-        return redis.call('HDEL', KEYS[1], ARGV[1])
+        local out = {}
+        for i, tag in ipairs(ARGV) do
+          redis.call('ZREM', KEYS[2], tag)
+          redis.call('HDEL', KEYS[3], tag)
+          out[i] = redis.call('HDEL', KEYS[1], tag)
+        end
+        return out
         """)
 
     /// Puts an unacked message back on a list (RPUSH: delivered next) if its record is still

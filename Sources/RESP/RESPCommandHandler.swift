@@ -41,6 +41,7 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
     private let pushes: AsyncStream<RedisPubSubMessage>.Continuation?
     private let peer: String
     private var failure: (any Error)?
+    private var flushPending = false
 
     /// Creates a handler; `pushes` receives pub/sub messages and confirmations; `peer`
     /// (`host:port`) names the server in errors.
@@ -62,6 +63,18 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         promises.append((command.promise, command.deadline, verb))
         if let d = command.deadline, !timerArmed { arm(context: context, at: d) }
         context.write(wrapOutboundOut(command.value), promise: promise)
+    }
+
+    /// Consolidates flushes: the first flush of a burst is deferred to the end of the event
+    /// loop's current batch of tasks, so commands written by many concurrent callers (each
+    /// a `writeAndFlush` hopping onto the loop) leave in one `write` system call.
+    public func flush(context: ChannelHandlerContext) {
+        guard !flushPending else { return }
+        flushPending = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushPending = false
+            context.flush()
+        }
     }
 
     /// One timer per connection (not per command): when it fires, an overdue command closes

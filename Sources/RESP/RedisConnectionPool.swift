@@ -2,11 +2,21 @@ import DequeModule
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
-/// A small pool of ``RedisConnection``s for ordinary (non-blocking, non-subscribed)
-/// commands. Connections are opened on demand up to ``maxConnections``; a caller beyond
-/// that waits for one to be released. Broken connections are dropped and replaced by the
-/// next lease (a failed connect is thrown to that caller, naming the server).
+/// Connections for ordinary (non-blocking, non-subscribed) commands.
+///
+/// ``send(_:timeout:)`` and ``pipeline(_:timeout:)`` share one **multiplexed** connection:
+/// concurrent callers' commands are pipelined on it and replies matched in order (RESP
+/// answers in order), so a command costs no lease, no extra connection and, under load, no
+/// extra round trip. A broken shared connection is replaced on the next command (a failed
+/// connect is thrown to that caller, naming the server); a command that times out closes it
+/// and fails the commands in flight with it, which is why blocking commands must never be
+/// sent through it.
+///
+/// ``lease()`` / ``withConnection(_:)`` hand out exclusive connections (for `MULTI` spread
+/// over several calls, `WATCH`, or anything that holds a connection): opened on demand up to
+/// ``maxConnections``; a caller beyond that waits for one to be released.
 public actor RedisConnectionPool {
     /// Connection settings.
     public nonisolated let configuration: RedisConfiguration
@@ -18,6 +28,9 @@ public actor RedisConnectionPool {
     private var open = 0
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
     private var closed = false
+    /// The multiplexed connection and whether the pool is closed, read without an actor hop.
+    private nonisolated let shared = Mutex<(connection: RedisConnection?, closed: Bool)>((nil, false))
+    private var connecting: Task<RedisConnection, any Error>?
 
     /// Creates a pool; no connection is opened until the first command.
     public init(
@@ -69,6 +82,12 @@ public actor RedisConnectionPool {
     /// Closes idle connections and refuses new leases; leased ones close on release.
     public func close() async {
         closed = true
+        let s = shared.withLock { s -> RedisConnection? in
+            s.closed = true
+            defer { s.connection = nil }
+            return s.connection
+        }
+        if let s { await s.close() }
         let all = idle
         idle.removeAll()
         open -= all.count
@@ -89,14 +108,43 @@ public actor RedisConnectionPool {
         }
     }
 
-    /// Sends one command on a pooled connection (see ``RedisConnection/send(_:timeout:)``).
+    /// Sends one command on the shared multiplexed connection (see ``RedisConnection/send(_:timeout:)``).
     @discardableResult
     public nonisolated func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
-        try await withConnection { try await $0.send(command, timeout: timeout) }
+        try await multiplexed().send(command, timeout: timeout)
     }
 
-    /// Sends commands pipelined on one pooled connection (see ``RedisConnection/pipeline(_:timeout:)``).
+    /// Sends commands pipelined, in one write, on the shared connection (see ``RedisConnection/pipeline(_:timeout:)``).
     public nonisolated func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
-        try await withConnection { try await $0.pipeline(commands, timeout: timeout) }
+        try await multiplexed().pipeline(commands, timeout: timeout)
+    }
+
+    /// The shared connection; opened (once, however many callers wait) when missing or broken.
+    nonisolated func multiplexed() async throws -> RedisConnection {
+        let (c, isClosed) = shared.withLock { ($0.connection, $0.closed) }
+        if isClosed { throw RESPError(.closed, "connection pool for \(configuration.maskedURL) is closed") }
+        if let c, c.isActive { return c }
+        return try await openShared()
+    }
+
+    private func openShared() async throws -> RedisConnection {
+        if closed { throw RESPError(.closed, "connection pool for \(configuration.maskedURL) is closed") }
+        if let c = shared.withLock({ $0.connection }), c.isActive { return c }
+        if let t = connecting { return try await t.value }
+        let (configuration, group, logger) = (self.configuration, self.group, self.logger)
+        let t = Task { try await RedisConnection.connect(configuration, group: group, logger: logger) }
+        connecting = t
+        defer { connecting = nil }
+        let c = try await t.value
+        let stale = shared.withLock { s -> Bool in
+            if s.closed { return true }
+            s.connection = c
+            return false
+        }
+        if stale {
+            await c.close()
+            throw RESPError(.closed, "connection pool for \(configuration.maskedURL) is closed")
+        }
+        return c
     }
 }

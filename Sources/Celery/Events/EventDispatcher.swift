@@ -4,18 +4,39 @@ import Synchronization
 
 /// Sends Celery events (`task-started`, `worker-heartbeat`…) in broadcast mode on the
 /// `celeryev` channel, in Celery's event format: a JSON object with `type`, `hostname`,
-/// `timestamp`, `utcoffset`, `pid`, `clock` and the event's own fields.
+/// `timestamp`, `utcoffset`, `pid`, `clock` and the event's own fields. Each event carries
+/// its routing key (`task.started`…) so transports route it as Celery does (a topic exchange
+/// on RabbitMQ, `/<db>.celeryev/<key>` on Redis).
 ///
-/// Events are fire-and-forget by nature (pub/sub): with nobody listening they are dropped,
-/// and a failed publish is logged at debug level, never raised into task processing.
+/// Events are fire-and-forget by nature (pub/sub): with nobody listening they are dropped.
+/// ``send(_:_:)`` only builds the event and queues it; one sender task publishes what has
+/// queued up, in order, as one batch (one pipelined round trip on Redis), so a task never
+/// waits for the broker to take its events. At most ``bufferLimit`` events wait; beyond
+/// that the oldest are dropped and counted (``dropped``). A failed publish is logged at
+/// debug level, never raised into task processing. ``flush()`` waits until everything
+/// queued so far has been handed to the broker (the worker calls it before it stops).
 public final class EventDispatcher: Sendable {
     /// The broadcast channel of events (Celery's `celeryev` exchange).
     public static let channel = "celeryev"
+    /// Most events waiting to be sent.
+    public static let bufferLimit = 10_000
+    /// Most events in one batch.
+    public static let batchLimit = 256
 
     let broker: any Broker
     let hostname: String
     let logger: Logger
-    private let clock = Mutex<Int64>(0)
+    private let pid = JSONValue.int(Int64(ProcessInfo.processInfo.processIdentifier))
+
+    private struct State {
+        var clock: Int64 = 0
+        var queued: [BrokerMessage] = []
+        var sending = false
+        var dropped = 0
+        var idleWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var nextWaiter = 0
+    }
+    private let state = Mutex(State())
 
     public init(broker: any Broker, hostname: String, logger: Logger) {
         self.broker = broker
@@ -25,25 +46,87 @@ public final class EventDispatcher: Sendable {
 
     /// Builds an event body.
     public func event(_ type: String, _ fields: [String: JSONValue]) -> [String: JSONValue] {
-        let c = clock.withLock { v -> Int64 in v += 1; return v }
+        let c = state.withLock { s -> Int64 in s.clock += 1; return s.clock }
         var e = fields
         e["type"] = .string(type)
         e["hostname"] = .string(hostname)
         e["timestamp"] = .double(Date().timeIntervalSince1970)
         e["utcoffset"] = 0
-        e["pid"] = .int(Int64(ProcessInfo.processInfo.processIdentifier))
+        e["pid"] = pid
         e["clock"] = .int(c)
         return e
     }
 
-    /// Publishes an event.
+    /// Celery's routing key of an event type: `task-started` → `task.started`.
+    public static func routingKey(_ type: String) -> String {
+        String(decoding: type.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
+    }
+
+    /// Queues an event for sending; returns at once.
     public func send(_ type: String, _ fields: [String: JSONValue] = [:]) async {
         let body = JSONValue.object(event(type, fields))
         let msg = BrokerMessage(
             body: JSONWriter.write(body), headers: ["hostname": .string(hostname)], deliveryMode: 1,
-            extraProperties: ["routing_key": .string(type.replacingOccurrences(of: "-", with: "."))])
-        do { _ = try await broker.publish(msg, to: .broadcast(Self.channel)) } catch {
-            logger.debug("event \(type) not sent: \(error)")
+            extraProperties: ["routing_key": .string(Self.routingKey(type))])
+        let start = state.withLock { s -> Bool in
+            s.queued.append(msg)
+            if s.queued.count > Self.bufferLimit {
+                s.queued.removeFirst(s.queued.count - Self.bufferLimit)
+                s.dropped += 1
+            }
+            if s.sending { return false }
+            s.sending = true
+            return true
+        }
+        if start { Task { await self.drain() } }
+    }
+
+    /// Events dropped because too many were waiting (the broker was slow or unreachable).
+    public var dropped: Int { state.withLock { $0.dropped } }
+
+    /// Waits until every event queued so far has been handed to the broker (or failed), at
+    /// most `timeout`; returns whether the queue was drained.
+    @discardableResult
+    public func flush(within timeout: Duration = .seconds(5)) async -> Bool {
+        var id = 0
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let idle = state.withLock { s -> Bool in
+                if !s.sending { return true }
+                id = s.nextWaiter
+                s.nextWaiter += 1
+                s.idleWaiters[id] = c
+                return false
+            }
+            if idle { c.resume(returning: true); return }
+            let waiter = id
+            Task {
+                try? await Task.sleep(for: timeout)
+                let late = self.state.withLock { $0.idleWaiters.removeValue(forKey: waiter) }
+                if late != nil { c.resume(returning: false) }
+            }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let (batch, waiters) = state.withLock { s -> ([BrokerMessage], [CheckedContinuation<Bool, Never>]) in
+                if s.queued.isEmpty {
+                    s.sending = false
+                    defer { s.idleWaiters.removeAll() }
+                    return ([], Array(s.idleWaiters.values))
+                }
+                let n = min(s.queued.count, Self.batchLimit)
+                let b = Array(s.queued.prefix(n))
+                s.queued.removeFirst(n)
+                return (b, [])
+            }
+            if batch.isEmpty {
+                for w in waiters { w.resume(returning: true) }
+                return
+            }
+            do { try await broker.publish(batch: batch, to: .broadcast(Self.channel)) } catch {
+                logger.debug("\(batch.count) event(s) not sent: \(error)")
+            }
         }
     }
 

@@ -148,6 +148,7 @@ public enum JSONCoding {
     /// Converts a ``JSONValue`` into a typed `Decodable` value.
     public static func convert<T: Decodable>(_ value: JSONValue, to type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
+        if let direct = T.self as? any JSONValueDecodable.Type { return try direct.init(jsonValue: value) as! T }
         // Fast paths for the common scalar types.
         switch value {
         case .int(let i):
@@ -168,6 +169,7 @@ public enum JSONCoding {
     /// Converts an `Encodable` value into a ``JSONValue``.
     public static func value<T: Encodable>(of value: T) throws -> JSONValue {
         if let v = value as? JSONValue { return v }
+        if let v = value as? any JSONValueEncodable { return v.jsonValue }
         if let v = value as? Int { return .int(Int64(v)) }
         if let v = value as? Int64 { return .int(v) }
         if let v = value as? String { return .string(v) }
@@ -175,4 +177,19 @@ public enum JSONCoding {
         if let v = value as? Bool { return .bool(v) }
         return try parse(encode(value))
     }
+}
+
+/// A type that reads itself straight from a ``JSONValue`` — task arguments of such types skip
+/// `JSONDecoder` (a measurable cost per task for small argument types). Its `Decodable`
+/// conformance must accept the same JSON.
+public protocol JSONValueDecodable: Decodable {
+    /// Reads the value; throws `DecodingError` (or any error) when the JSON does not fit.
+    init(jsonValue: JSONValue) throws
+}
+
+/// A type that writes itself straight into a ``JSONValue`` (task results skip `JSONEncoder`).
+/// Its `Encodable` conformance must produce the same JSON.
+public protocol JSONValueEncodable: Encodable {
+    /// The value as JSON.
+    var jsonValue: JSONValue { get }
 }

@@ -12,6 +12,11 @@ public protocol Broker: Sendable {
     /// and the call returns once the broker has it (confirmed where the broker confirms).
     func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt
 
+    /// Publishes several messages to one route, in order; returns when all are published.
+    /// The default publishes one at a time; a transport that can pipeline (Redis) sends the
+    /// batch in one round trip. Used for events, which the worker sends in batches.
+    func publish(batch messages: [BrokerMessage], to route: Route) async throws
+
     /// Starts consuming. In queue mode at most `options.prefetch` messages are delivered
     /// and unacknowledged at once; in broadcast mode the subscription starts now and sees
     /// nothing published earlier.
@@ -25,6 +30,12 @@ public protocol Broker: Sendable {
 
     /// Closes connections. Consumers stop; their unacknowledged messages return to their queues.
     func close() async throws
+}
+
+extension Broker {
+    public func publish(batch messages: [BrokerMessage], to route: Route) async throws {
+        for m in messages { _ = try await publish(m, to: route) }
+    }
 }
 
 /// Options for ``Broker/consume(_:options:)``.

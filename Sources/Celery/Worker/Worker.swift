@@ -121,6 +121,7 @@ public final class Worker: Sendable {
             group.cancelAll()
         }
         await events?.send("worker-offline", workerFields())
+        if let events, await !events.flush(within: .seconds(3)) { logger.warning("some events were not sent before stopping") }
         logger.info("worker stopped")
         finished.fire()
     }
