@@ -2,8 +2,13 @@
 # Side by side with Python Celery 5, in one run, on the same servers:
 #   no-op tasks.add, N tasks (default 20000), matched concurrency C (default 4), for each broker
 #   (Redis, RabbitMQ) with and without a MongoDB result backend; our worker and a Python worker
-#   (prefork, -c C, events on) alternate. Prints a table with ratios ours/theirs and writes JSON.
-# Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]   (BENCH_BROKERS=redis,amqp selects brokers)
+#   (prefork, -c C, events on) alternate. Each case runs twice per side:
+#   live      — the worker is running; one producer sends N tasks (end-to-end includes the client);
+#   prefilled — N tasks are queued first, then the worker starts (its drain rate is the worker alone).
+#   Prints a table with ratios ours/theirs and writes JSON.
+# Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]
+#   BENCH_BROKERS=redis,amqp selects brokers; BENCH_BACKENDS=none,mongodb selects result backends;
+#   REDIS_PORT / RABBITMQ_PORT / MONGO_PORT move the private servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"; C="${2:-4}"; OUT="${3:-Benchmarks/compare-results.json}"
@@ -23,7 +28,9 @@ BIN="$(swift build -c release --show-bin-path)"
 brokers=()
 case ",${BENCH_BROKERS:-redis,amqp}," in *,redis,*) brokers+=("$CELERY_TEST_REDIS_URL");; esac
 case ",${BENCH_BROKERS:-redis,amqp}," in *,amqp,*) [ -n "${CELERY_TEST_AMQP_URL:-}" ] && brokers+=("$CELERY_TEST_AMQP_URL");; esac
-backends=("" "${CELERY_TEST_MONGO_URL:-}")
+backends=()
+case ",${BENCH_BACKENDS:-none,mongodb}," in *,none,*) backends+=("");; esac
+case ",${BENCH_BACKENDS:-none,mongodb}," in *,mongodb,*) backends+=("${CELERY_TEST_MONGO_URL:-}");; esac
 results="[]"
 
 ceiling=""
@@ -53,29 +60,50 @@ run_python() { # broker backend queue
   pkill -f "bench-py@" 2>/dev/null || true
 }
 
+run_ours_prefilled() { # broker backend queue
+  local w="$BIN/celery-worker --broker $1 -c $C -Q $3 -l error -n bench-ours@$(hostname)"
+  [ -n "$2" ] && w="$w --result-backend $2"
+  "$BIN/celery-bench" --broker "$1" --spawn-worker "$w" --tasks "$N" --queue "$3" --json || true
+}
+
+run_python_prefilled() { # broker backend queue
+  local w="cd scripts/interop && exec $CELERY_VENV/bin/celery -A pytasks worker -Q $3 -c $C -E -l error -n bench-py@%h --without-gossip --without-mingle >$RUN_DIR/py.log 2>&1"
+  CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$3" 900 "$w" || true
+  pkill -f "bench-py@" 2>/dev/null || true
+}
+
+add_result() { # label ours python
+  results="$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"case": sys.argv[2], "ours": json.loads(sys.argv[3] or "{}"), "python": json.loads(sys.argv[4] or "{}")}); print(json.dumps(r))' "$results" "$1" "${2:-{\}}" "${3:-{\}}")"
+}
+
 for broker in "${brokers[@]}"; do
   for backend in "${backends[@]}"; do
     label="${broker%%://*}+$([ -n "$backend" ] && echo mongodb || echo none)"
-    echo "==> $label: ours"
-    ours="$(run_ours "$broker" "$backend" "bench-ours-$RANDOM" | tail -1)"
-    echo "$ours"
-    echo "==> $label: python celery"
-    py="$(run_python "$broker" "$backend" "bench-py-$RANDOM" | tail -1)"
-    echo "$py"
-    results="$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"case": sys.argv[2], "ours": json.loads(sys.argv[3] or "{}"), "python": json.loads(sys.argv[4] or "{}")}); print(json.dumps(r))' "$results" "$label" "${ours:-{\}}" "${py:-{\}}")"
+    echo "==> $label live: ours"
+    ours="$(run_ours "$broker" "$backend" "bench-ours-$RANDOM" | tail -1)"; echo "$ours"
+    echo "==> $label live: python celery"
+    py="$(run_python "$broker" "$backend" "bench-py-$RANDOM" | tail -1)"; echo "$py"
+    add_result "$label live" "$ours" "$py"
+    echo "==> $label prefilled: python celery"
+    py="$(run_python_prefilled "$broker" "$backend" "bench-pyp-$RANDOM" | tail -1)"; echo "$py"
+    echo "==> $label prefilled: ours"
+    ours="$(run_ours_prefilled "$broker" "$backend" "bench-oursp-$RANDOM" | tail -1)"; echo "$ours"
+    add_result "$label prefilled" "$ours" "$py"
   done
 done
 python3 - "$results" "$OUT" "$N" "$C" "$ceiling" <<'PY'
 import json, sys
 results, out, n, c, ceiling = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-keys = ["end_to_end_per_s", "enqueue_per_s", "send_to_result_p50_ms", "send_to_result_p99_ms", "send_to_start_p50_ms"]
+keys = ["end_to_end_per_s", "worker_drain_per_s", "enqueue_per_s", "send_to_result_p50_ms", "send_to_result_p99_ms", "send_to_start_p50_ms", "cpu_s_per_1000", "rss_peak_mb"]
 print(f"\nN={n} tasks.add, concurrency {c}; ratio = ours / python (throughput: higher is better; latency: lower is better)")
-print(f"{'case':22} {'metric':24} {'ours':>12} {'python':>12} {'ratio':>8}")
+print(f"{'case':26} {'metric':24} {'ours':>12} {'python':>12} {'ratio':>8}")
 for r in results:
     for k in keys:
         o, p = r["ours"].get(k), r["python"].get(k)
         ratio = f"{o / p:.2f}" if isinstance(o, (int, float)) and isinstance(p, (int, float)) and p else "-"
-        print(f"{r['case']:22} {k:24} {str(o):>12} {str(p):>12} {ratio:>8}")
+        if o is None and p is None:
+            continue
+        print(f"{r['case']:26} {k:24} {str(o):>12} {str(p):>12} {ratio:>8}")
 json.dump({"tasks": int(n), "concurrency": int(c), "redis_ceiling": ceiling, "results": results}, open(out, "w"), indent=2)
 print(f"\nwrote {out}")
 PY

@@ -3,6 +3,8 @@
 with the same field names."""
 import json
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -14,6 +16,8 @@ from celery import Celery  # noqa: E402
 n = int(sys.argv[1])
 queue = sys.argv[2]
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 600
+# Pre-fill mode (like `celery-bench --spawn-worker`): send everything, then start the worker.
+spawn = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
 app = Celery("pybench", broker=os.environ["CELERY_BROKER_URL"], backend=os.environ.get("CELERY_RESULT_BACKEND") or None)
 app.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json")
 
@@ -54,7 +58,14 @@ with app.producer_or_acquire() as producer:
         sent[tid] = time.time()
         app.send_task("tasks.add", args=(i, i), task_id=tid, queue=queue, producer=producer)
 enqueue = time.time() - t0
+worker = subprocess.Popen(spawn, shell=True, start_new_session=True) if spawn else None
 finished.wait(timeout)
+if worker is not None:
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
 
 
 def pct(values, p):
@@ -69,9 +80,12 @@ with lock:
     to_start = [(started[k] - sent[k]) * 1000 for k in started if k in sent]
     to_done = [(done[k] - sent[k]) * 1000 for k in done if k in sent]
     e2e = max(last - t0, 1e-9)
+    first_start = min(started.values()) if started else last
+    drain = max(last - first_start, 1e-9)
     print(json.dumps({
         "tasks": n, "completed": len(done), "all_finished": len(done) >= n,
         "enqueue_per_s": round(n / enqueue), "end_to_end_per_s": round(len(done) / e2e), "end_to_end_s": round(e2e, 3),
+        "worker_drain_per_s": round(len(done) / drain), "prefilled": spawn is not None,
         "send_to_start_p50_ms": pct(to_start, 50), "send_to_start_p99_ms": pct(to_start, 99),
         "send_to_result_p50_ms": pct(to_done, 50), "send_to_result_p90_ms": pct(to_done, 90),
         "send_to_result_p99_ms": pct(to_done, 99), "send_to_result_max_ms": pct(to_done, 100),

@@ -102,6 +102,24 @@ public final class AMQPChannel: Sendable {
         }.get()
     }
 
+    /// Publishes several messages in order in one hop to the event loop (one flush), then
+    /// waits for every confirm (in confirm mode); results are in publish order.
+    public func publish(
+        batch: [(exchange: String, routingKey: String, properties: AMQPBasicProperties, body: [UInt8])], mandatory: Bool = false
+    ) async throws -> [AMQPPublishResult] {
+        guard !batch.isEmpty else { return [] }
+        let handler = connection.handler, n = number
+        let loop = connection.eventLoop
+        let items = batch.map { ($0.exchange, $0.routingKey, $0.properties, ByteBuffer(bytes: $0.body)) }
+        let futures = try await loop.submit {
+            items.map { handler.value.publish(n, exchange: $0.0, routingKey: $0.1, mandatory: mandatory, properties: $0.2, body: $0.3) }
+        }.get()
+        var out: [AMQPPublishResult] = []
+        out.reserveCapacity(futures.count)
+        for f in futures { out.append(try await f.get()) }
+        return out
+    }
+
     /// `basic.consume` with manual acknowledgements unless `noAck`. Deliveries arrive on the
     /// returned stream; it finishes after ``cancel(consumerTag:)`` and throws when the
     /// channel or connection fails or the server cancels the consumer.

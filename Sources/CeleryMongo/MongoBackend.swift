@@ -11,8 +11,14 @@ public enum MongoBackend {
             try MongoResultBackend(url: url.raw, logger: logger)
         }
         TransportRegistry.registerBackend(scheme: "mongodb", factory)
-        if supportsSRV {
-            TransportRegistry.registerBackend(scheme: "mongodb+srv", factory)
+        // Registered unconditionally: asking libmongoc whether it parses SRV URLs means
+        // initialising it (and OpenSSL), which a process that never uses MongoDB should not
+        // pay for (about 4 MB of resident memory); the check runs when such a URL is used.
+        TransportRegistry.registerBackend(scheme: "mongodb+srv") { url, logger in
+            guard supportsSRV else {
+                throw CeleryError(.badURL, "\(url.masked): this libmongoc was built without SRV support; use mongodb://host:port,… instead")
+            }
+            return try MongoResultBackend(url: url.raw, logger: logger)
         }
     }
 

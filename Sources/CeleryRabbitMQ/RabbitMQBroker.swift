@@ -64,6 +64,39 @@ public final class RabbitMQBroker: Broker {
         }
     }
 
+    /// The batch on one channel in one flush, then every confirm awaited (events: the worker
+    /// sends them in batches). Not `mandatory`: receivers are not counted. Any unconfirmed
+    /// message throws `unconfirmed`.
+    public func publish(batch messages: [BrokerMessage], to route: Route) async throws {
+        guard !messages.isEmpty else { return }
+        let exchange: String
+        let keys: [String]
+        switch route {
+        case .queue(let q):
+            _ = try await keeper.declareQueue(q)
+            exchange = ""
+            keys = Array(repeating: q, count: messages.count)
+        case .broadcast(let name):
+            try await keeper.declareFanout(name)
+            exchange = name
+            let topic = options.topicExchanges.contains(name)
+            keys = messages.map { topic ? ($0.extraProperties["routing_key"]?.stringValue ?? name) : name }
+        }
+        let items = zip(messages, keys).map { (m, k) in
+            (exchange: exchange, routingKey: k, properties: RabbitMQMessageMapping.properties(for: m), body: m.body)
+        }
+        let ch = try await keeper.channelForPublishing()
+        let results: [AMQPPublishResult]
+        do { results = try await ch.publish(batch: items) } catch {
+            await keeper.discard(ch)
+            throw CeleryError(.unconfirmed, "publish of \(messages.count) messages to \(route) on \(displayURL) not confirmed; they may or may not be stored: \(error)")
+        }
+        let unconfirmed = results.filter { !$0.confirmed }.count
+        if unconfirmed > 0 {
+            throw CeleryError(.unconfirmed, "\(unconfirmed) of \(messages.count) messages to \(route) on \(displayURL) were not confirmed")
+        }
+    }
+
     /// Publishes and waits for the confirm. Anything but an ack throws `unconfirmed`
     /// (or `connection` when the connection could not even be opened).
     func confirmedPublish(

@@ -25,15 +25,15 @@ import Testing
         var call = try CallCommand.parse(["tasks.add", "--args", "[2, 4]", "--wait", "--timeout", "5"] + flags)
         try await call.run()
 
-        let replies = try await app.controlClient.call("ping", timeout: .milliseconds(300))
+        let replies = try await app.controlClient.call("ping", timeout: .milliseconds(1500))
         #expect(replies["w-\(name)@test"] == ["ok": "pong"])
-        let registered = try await app.controlClient.call("registered", timeout: .milliseconds(300))
+        let registered = try await app.controlClient.call("registered", timeout: .milliseconds(1500))
         #expect(registered["w-\(name)@test"]?.arrayValue?.contains("tasks.flaky") == true)
 
         // A sleeping task shows up as active, then is revoked with terminate through the CLI.
         let sleeper = try await app.send(task: "tasks.sleep", args: [30])
         #expect(try await eventually { try await sleeper.state() == .started })
-        let active = try await app.controlClient.call("active", timeout: .milliseconds(300))
+        let active = try await app.controlClient.call("active", timeout: .milliseconds(1500))
         #expect(active["w-\(name)@test"]?.arrayValue?.first?["id"]?.stringValue == sleeper.id)
         var revoke = try ControlCommand.parse(["revoke", sleeper.id, "--terminate", "--timeout", "0.3"] + flags)
         try await revoke.run()
@@ -168,5 +168,13 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
     @Test func benchRunsInProcessOnMemory() async throws {
         var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "200", "--concurrency", "2", "--json", "--timeout", "60"])
         try await cmd.run()  // exits non-zero (throws) unless every task finished
+    }
+
+    /// `--rate` paces sending: 40 tasks at 100/s cannot be sent in less than 0.39 s.
+    @Test func benchPacesSendingAtARate() async throws {
+        var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "40", "--rate", "100", "--timeout", "60"])
+        let t0 = ContinuousClock.now
+        try await cmd.run()
+        #expect(ContinuousClock.now - t0 >= .milliseconds(390))
     }
 }

@@ -190,4 +190,28 @@ import Testing
         await c.cancel()
         try await broker.close()
     }
+
+    /// `publish(batch:)` (how the worker sends events) keeps order in both modes.
+    @Test(arguments: TestServers.brokers)
+    func batchPublishKeepsOrderInBothModes(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("batch")
+        let channel = TestServers.unique("batchfan")
+        let sub = try await broker.consume(.broadcast(channel), options: ConsumeOptions())
+        try await Task.sleep(for: .milliseconds(100))
+        try await broker.publish(batch: (0..<40).map { message($0) }, to: .queue(q))
+        try await broker.publish(batch: (0..<40).map { message($0) }, to: .broadcast(channel))
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 64))
+        var fromQueue: [Int] = [], fromChannel: [Int] = []
+        for _ in 0..<40 {
+            if let d = try await next(c) { fromQueue.append(number(d) ?? -1); try await d.ack() }
+            if let d = try await next(sub) { fromChannel.append(number(d) ?? -1) }
+        }
+        #expect(fromQueue == Array(0..<40))
+        #expect(fromChannel == Array(0..<40))
+        #expect(try await broker.queueLength(q) == 0)
+        await c.cancel()
+        await sub.cancel()
+        try await broker.close()
+    }
 }

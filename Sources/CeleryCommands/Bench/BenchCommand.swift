@@ -19,11 +19,13 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Tasks to send.") var tasks: Int = 10_000
     @Option(help: "Worker concurrency (in-process worker).") var concurrency: Int = 4
     @Option(help: "Concurrent producers.") var producers: Int = 1
+    @Option(help: "Send at most this many tasks per second over all producers (0 = as fast as possible); an unsaturated rate measures latency without queueing.") var rate: Double = 0
     @Option(help: "Payload bytes per task (0 = tasks.add, else tasks.echo with a string of this size).") var payload: Int = 0
     @Option(help: "queue or broadcast.") var mode: String = "queue"
     @Option(help: "Queue or channel name (default: a fresh one).") var queue: String?
     @Flag(help: "Measure an external worker (celery-worker) instead of starting one in this process.") var external = false
     @Option(name: .customLong("worker-pid"), help: "PID of the external worker, for its RSS and CPU time.") var workerPid: Int32?
+    @Option(name: .customLong("spawn-worker"), help: "Pre-fill: send every task first, then run this shell command (a worker on the same queue) and measure how fast it drains the queue. Implies --external.") var spawnWorker: String?
     @Option(help: "Seconds to wait for all tasks to finish.") var timeout: Double = 300
     @Flag(help: "Print one JSON document.") var json = false
 
@@ -45,6 +47,7 @@ public struct BenchCommand: AsyncParsableCommand {
         let events = try await app.broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions(prefetch: 1024))
         var worker: Worker?
         var workerTask: Task<Void, any Error>?
+        let external = self.external || spawnWorker != nil
         if !external {
             BenchTasks.register(on: app)
             let w = Worker(app: app, options: WorkerOptions(
@@ -61,11 +64,16 @@ public struct BenchCommand: AsyncParsableCommand {
         let body: JSONValue = payload > 0 ? .string(String(repeating: "x", count: payload)) : .null
         let start = Date()
         let (tasks, producers, payload) = (self.tasks, self.producers, self.payload)
+        // Paced sending: the k-th task (over all producers) is due at start + k / rate.
+        let interval: Duration? = rate > 0 ? .seconds(double: 1 / rate) : nil
+        let clock = ContinuousClock()
+        let t0 = clock.now
         try await withThrowingTaskGroup(of: Void.self) { g in
             for p in 0..<producers {
                 g.addTask {
                     var i = p
                     while i < tasks {
+                        if let interval { try await clock.sleep(until: t0 + interval * i) }
                         let id = UUID().uuidString.lowercased()
                         recorder.sent(id)
                         if payload > 0 {
@@ -80,9 +88,23 @@ public struct BenchCommand: AsyncParsableCommand {
             try await g.waitForAll()
         }
         let enqueueSeconds = Date().timeIntervalSince(start)
+        var workerPid = self.workerPid
+        var spawned: Process?
+        if let spawnWorker {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "exec " + spawnWorker]
+            try p.run()
+            spawned = p
+            workerPid = p.processIdentifier
+        }
         let finished = await recorder.waitDone(timeout: timeout)
         let report = recorder.report(start: start, enqueueSeconds: enqueueSeconds, finished: finished)
         let after = ProcessStats.current(pid: external ? workerPid : nil)
+        if let spawned {
+            kill(spawned.processIdentifier, SIGTERM)
+            try? await Task.sleep(for: .seconds(1))
+        }
         collector.cancel()
         await events.cancel()
         worker?.shutdown()
@@ -94,10 +116,17 @@ public struct BenchCommand: AsyncParsableCommand {
         out["concurrency"] = .int(Int64(concurrency))
         out["producers"] = .int(Int64(producers))
         out["payload_bytes"] = .int(Int64(payload))
+        out["rate_limit_per_s"] = .double(rate)
         out["worker"] = .string(external ? "external" : "in-process")
-        if let rssIdle, let after {
+        out["prefilled"] = .bool(spawnWorker != nil)
+        if spawnWorker != nil, let after {
+            out["rss_peak_mb"] = .double((after.peakKB / 1024 * 10).rounded() / 10)
+            out["rss_end_mb"] = .double((after.rssKB / 1024 * 10).rounded() / 10)
+            out["cpu_s_per_1000"] = .double((after.cpuSeconds / Double(max(1, report["completed"]?.intValue ?? 1)) * 1000 * 1000).rounded() / 1000)
+        } else if let rssIdle, let after {
             out["rss_idle_mb"] = .double((rssIdle.rssKB / 1024 * 10).rounded() / 10)
             out["rss_peak_mb"] = .double((after.peakKB / 1024 * 10).rounded() / 10)
+            out["rss_end_mb"] = .double((after.rssKB / 1024 * 10).rounded() / 10)
             let cpu = after.cpuSeconds - rssIdle.cpuSeconds
             out["cpu_s_per_1000"] = .double((cpu / Double(max(1, report["completed"]?.intValue ?? 1)) * 1000 * 1000).rounded() / 1000)
         }

@@ -75,11 +75,16 @@ final class BenchRecorder: Sendable {
                 return .double((sorted[i] * 1000).rounded() / 1000)
             }
             let e2e = max(last - t0, 1e-9)
+            // The worker's own rate: first task started → last task finished (excludes the
+            // producer when the queue was filled first, and worker start-up).
+            let firstStart = s.startedAt.values.min() ?? last
+            let drain = max(last - firstStart, 1e-9)
             return [
                 "tasks": .int(Int64(expected)), "completed": .int(Int64(s.doneAt.count)), "all_finished": .bool(finished),
                 "enqueue_per_s": .double((Double(expected) / max(enqueueSeconds, 1e-9)).rounded()),
                 "end_to_end_per_s": .double((Double(s.doneAt.count) / e2e).rounded()),
                 "end_to_end_s": .double((e2e * 1000).rounded() / 1000),
+                "worker_drain_per_s": .double((Double(s.doneAt.count) / drain).rounded()),
                 "send_to_start_p50_ms": pct(toStart, 50), "send_to_start_p90_ms": pct(toStart, 90),
                 "send_to_start_p99_ms": pct(toStart, 99), "send_to_start_max_ms": pct(toStart, 100),
                 "send_to_result_p50_ms": pct(toDone, 50), "send_to_result_p90_ms": pct(toDone, 90),
