@@ -112,6 +112,21 @@ public struct AMQPConfiguration: Sendable {
             case "frame_max": frameMax = max(try number(), 4096)
             case "channel_max": channelMax = UInt16(clamping: try number())
             case "connection_timeout": connectTimeout = .milliseconds(try number())
+            case "ssl_cert_reqs", "ssl_ca_certs":
+                guard var t = tls else {
+                    throw AMQPError(.badURL, "'\(masked)': \(parts[0]) needs the amqps:// scheme")
+                }
+                if parts[0] == "ssl_ca_certs" {
+                    t.trustRoots = .file(value)
+                } else {
+                    switch value.lowercased() {
+                    case "required", "cert_required": t.certificateVerification = .fullVerification
+                    case "none", "cert_none": t.certificateVerification = .none
+                    case "optional", "cert_optional": t.certificateVerification = .noHostnameVerification
+                    default: throw AMQPError(.badURL, "'\(masked)': ssl_cert_reqs '\(value)' is not none, optional or required")
+                    }
+                }
+                tls = t
             default: continue
             }
         }

@@ -3,7 +3,9 @@
 #   rabbitmq_start     # installs rabbitmq-server if missing, starts a node on 127.0.0.1:${RABBITMQ_PORT:-25672}
 #   rabbitmq_restart   # stops and starts the same node (same data dir: durable queues survive)
 #   rabbitmq_stop      # stops the node and the epmd it started
-# Exports CELERY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/ after a successful start.
+# Exports CELERY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/ after a successful start, and
+# CELERY_TEST_AMQPS_URL=amqps://guest:guest@localhost:PORT+1/?ssl_ca_certs=… for the node's TLS
+# listener (a private CA and server certificate made with openssl in the node's directory).
 # Everything listens on loopback only: AMQP, Erlang distribution and epmd. No systemd.
 
 rabbitmq__vars() {
@@ -55,6 +57,29 @@ rabbitmq__env() {
         "$@"
 }
 
+# A private CA and a certificate for localhost/127.0.0.1, made once per node directory.
+rabbitmq__tls_files() {
+    local d="$RABBITMQ_TEST_DIR/tls"
+    [ -f "$d/server.pem" ] && return 0
+    command -v openssl >/dev/null || { echo "rabbitmq.sh: openssl missing; no TLS listener" >&2; return 1; }
+    mkdir -p "$d" && (
+        cd "$d" &&
+            openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=swift-celery test CA" \
+                -keyout ca.key -out ca.pem 2>/dev/null &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null &&
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext.cnf &&
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+                -out server.pem -extfile ext.cnf 2>/dev/null
+    ) || { echo "rabbitmq.sh: could not make TLS certificates; no TLS listener" >&2; rm -f "$d/server.pem"; return 1; }
+}
+
+rabbitmq__export_urls() {
+    export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+    if [ -f "$RABBITMQ_TEST_DIR/tls/server.pem" ]; then
+        export CELERY_TEST_AMQPS_URL="amqps://guest:guest@localhost:$((RABBITMQ_PORT + 1))/?ssl_ca_certs=$RABBITMQ_TEST_DIR/tls/ca.pem"
+    fi
+}
+
 rabbitmq__boot() {
     mkdir -p "$RABBITMQ_TEST_DIR/home" "$RABBITMQ_TEST_DIR/mnesia" "$RABBITMQ_TEST_DIR/log"
     chmod 700 "$RABBITMQ_TEST_DIR/home"
@@ -73,6 +98,16 @@ log.console = false
 vm_memory_high_watermark.relative = 0.6
 disk_free_limit.absolute = 50MB
 CONF
+    if rabbitmq__tls_files; then
+        cat >> "$RABBITMQ_TEST_DIR/rabbitmq.conf" <<CONF
+listeners.ssl.1 = 127.0.0.1:$((RABBITMQ_PORT + 1))
+ssl_options.cacertfile = $RABBITMQ_TEST_DIR/tls/ca.pem
+ssl_options.certfile = $RABBITMQ_TEST_DIR/tls/server.pem
+ssl_options.keyfile = $RABBITMQ_TEST_DIR/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+    fi
     rabbitmq__env setsid "$RABBITMQ_TEST_BIN/rabbitmq-server" \
         > "$RABBITMQ_TEST_DIR/server.out" 2>&1 < /dev/null &
     echo $! > "$RABBITMQ_TEST_DIR/launcher.pid"
@@ -80,7 +115,7 @@ CONF
     for i in $(seq 1 120); do
         if rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" -q -n "$RABBITMQ_TEST_NODE" \
             check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1; then
-            export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+            rabbitmq__export_urls
             echo "rabbitmq.sh: node $RABBITMQ_TEST_NODE listening on 127.0.0.1:$RABBITMQ_PORT" >&2
             return 0
         fi
@@ -108,7 +143,7 @@ rabbitmq_start() {
         { (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && RABBITMQ__FOREIGN=1; }; then
         # Our node (or a node started by another run of this script) is up: reuse it.
         # rabbitmq_stop only stops nodes whose pid files are in our directory.
-        export CELERY_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"
+        rabbitmq__export_urls
         echo "rabbitmq.sh: reusing running node $RABBITMQ_TEST_NODE on 127.0.0.1:$RABBITMQ_PORT" >&2
         return 0
     fi
@@ -141,12 +176,12 @@ rabbitmq_stop() {
     rabbitmq__vars
     if [ "${RABBITMQ__FOREIGN:-0}" = 1 ]; then
         echo "rabbitmq.sh: leaving the node we reused on 127.0.0.1:$RABBITMQ_PORT running" >&2
-        unset CELERY_TEST_AMQP_URL RABBITMQ__FOREIGN
+        unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL RABBITMQ__FOREIGN
         return 0
     fi
     rabbitmq__halt
     # Stop the epmd our node started (it listens on our private port only).
     rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
     if [ "${RABBITMQ_KEEP_DATA:-0}" != 1 ]; then rm -rf "$RABBITMQ_TEST_DIR"; fi
-    unset CELERY_TEST_AMQP_URL
+    unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL
 }
