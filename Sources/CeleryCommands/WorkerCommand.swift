@@ -61,6 +61,9 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
     @Option(name: .customLong("heartbeat-interval"), help: "Seconds between worker heartbeats.")
     public var heartbeatInterval: Double = 2
 
+    @Flag(inversion: .prefixedNo, help: "Store STARTED when a task starts (Celery's task_track_started); --no-track-started saves a result write per task.")
+    public var trackStarted = true
+
     @Option(name: .customLong("visibility-timeout"), help: "Redis: seconds before an unacknowledged message is restored (default: the transport's).")
     public var visibilityTimeout: Int?
 
@@ -91,11 +94,14 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
 
     /// The worker options these flags describe.
     public var workerOptions: WorkerOptions {
-        WorkerOptions(
+        var o = WorkerOptions(
             concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, queues: queueList, broadcasts: broadcastList,
             acksLate: !acksEarly, maxDeliveries: maxDeliveries, softTimeLimit: softTimeLimit.map { .seconds(double: $0) },
             hardTimeLimit: timeLimit.map { .seconds(double: $0) }, hostname: hostname, maxMessageBytes: maxMessageBytes,
-            shutdownTimeout: .seconds(double: shutdownTimeout))
+            shutdownTimeout: .seconds(double: shutdownTimeout), sendEvents: !withoutEvents,
+            heartbeatInterval: .seconds(double: heartbeatInterval))
+        o.trackStarted = trackStarted
+        return o
     }
 
     /// The broker URL with `--visibility-timeout` applied (Redis only).

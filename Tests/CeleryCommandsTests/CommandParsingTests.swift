@@ -15,6 +15,7 @@ enum NoTasks: TaskProvider {
         let c = try WorkerCommand<NoTasks>.parse([
             "--broker", "memory://x", "-c", "3", "-Q", "a, b", "--broadcast", "cast", "--prefetch-multiplier", "2", "--acks-early",
             "--max-deliveries", "7", "--time-limit", "10", "--soft-time-limit", "5", "-n", "w1@h", "--without-events", "-l", "debug",
+            "--heartbeat-interval", "5", "--no-track-started",
         ])
         let o = c.workerOptions
         #expect(o.concurrency == 3)
@@ -27,12 +28,16 @@ enum NoTasks: TaskProvider {
         #expect(o.softTimeLimit == .seconds(5))
         #expect(o.hostname == "w1@h")
         #expect(c.withoutEvents)
+        #expect(!o.sendEvents)
+        #expect(o.heartbeatInterval == .seconds(5))
+        #expect(!o.trackStarted)
     }
 
     @Test func workerDefaults() throws {
         let c = try WorkerCommand<NoTasks>.parse([])
         #expect(c.workerOptions.queues == ["celery"])
         #expect(c.workerOptions.acksLate)
+        #expect(c.workerOptions.sendEvents && c.workerOptions.trackStarted)
         #expect(c.workerOptions.prefetch == ProcessInfo.processInfo.activeProcessorCount * 4)
         #expect(c.connection.brokerURL(default: "redis://127.0.0.1:6379/0").hasPrefix("redis://") || ProcessInfo.processInfo.environment["CELERY_BROKER_URL"] != nil)
     }

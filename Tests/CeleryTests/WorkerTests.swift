@@ -32,6 +32,24 @@ import ExampleTasks
         try await t.value
     }
 
+    /// Without track-started the running task stays PENDING for clients (Celery's default),
+    /// and the final state still records when it started and how long it ran.
+    @Test func trackStartedOffSkipsTheStartedWrite() async throws {
+        let h = Harness()
+        var o = WorkerOptions(concurrency: 2, hostname: "w1@test")
+        o.trackStarted = false
+        let (w, t) = await h.startWorker(o)
+        let sleeper = try await h.app.send(task: "tasks.sleep", args: [0.6])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await sleeper.state() == .pending)
+        let meta = try await sleeper.wait(timeout: .seconds(5))
+        #expect(meta.status == .success)
+        #expect(meta.dateStarted != nil)
+        #expect((meta.runtime ?? 0) >= 0.5)
+        w.shutdown()
+        try await t.value
+    }
+
     @Test func typedTasksDecodeArgumentsAndResults() async throws {
         let h = Harness()
         struct Point: Codable, Sendable, Equatable { var x: Int; var y: Int }

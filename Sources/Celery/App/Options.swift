@@ -52,6 +52,9 @@ public struct TaskOptions: Sendable {
     /// Acknowledge after the result is stored (`true`), before running (`false`), or use the
     /// worker's setting (`nil`, default).
     public var acksLate: Bool?
+    /// Store STARTED when the task starts (`true`), not (`false`), or use the worker's
+    /// setting (`nil`, default); Celery's `track_started`.
+    public var trackStarted: Bool? = nil
     /// Parameter names, so keyword arguments can be matched to positions; `nil` = positional only.
     public var parameterNames: [String]?
 

@@ -58,7 +58,7 @@ extension Worker {
         let storeResults = app.backend != nil && !m.ignoreResult && !task.options.ignoreResult
         var base = baseMeta(m, route: d.route)
         base.dateStarted = startedAt
-        if storeResults {
+        if storeResults, task.options.trackStarted ?? options.trackStarted {
             var started = base
             started.status = .started
             started.result = ["pid": .int(Int64(ProcessInfo.processInfo.processIdentifier)), "hostname": .string(options.hostname)]

@@ -32,6 +32,11 @@ public struct WorkerOptions: Sendable {
     public var sendEvents: Bool
     /// Seconds between `worker-heartbeat` events. Default 2 s (Celery's default).
     public var heartbeatInterval: Duration
+    /// Store a STARTED state (with `date_started`, pid and hostname) when a task starts, so
+    /// clients see it running. Default true; Celery's `task_track_started` defaults to false.
+    /// Off saves one result-backend write per task (the final state still records
+    /// `date_started` and `runtime`). A task's ``TaskOptions/trackStarted`` wins.
+    public var trackStarted: Bool = true
 
     public init(
         concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchMultiplier: Int = 4,
