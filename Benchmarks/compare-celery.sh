@@ -40,7 +40,8 @@ if command -v redis-benchmark >/dev/null && [ -n "${REDIS_PORT:-}" ]; then
 fi
 
 run_ours() { # broker backend queue
-  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)")
+  # --no-track-started: Celery's default (task_track_started=False), one result write per task on both sides.
+  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)" --no-track-started)
   [ -n "$2" ] && args+=(--result-backend "$2")
   "$BIN/celery-worker" "${args[@]}" >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
   sleep 2
@@ -61,7 +62,7 @@ run_python() { # broker backend queue
 }
 
 run_ours_prefilled() { # broker backend queue
-  local w="$BIN/celery-worker --broker $1 -c $C -Q $3 -l error -n bench-ours@$(hostname)"
+  local w="$BIN/celery-worker --broker $1 -c $C -Q $3 -l error -n bench-ours@$(hostname) --no-track-started"
   [ -n "$2" ] && w="$w --result-backend $2"
   "$BIN/celery-bench" --broker "$1" --spawn-worker "$w" --tasks "$N" --queue "$3" --json || true
 }
