@@ -88,7 +88,15 @@ extension DemoRunner {
             // Survivors wait long enough for a killed consumer's messages to come back (on Redis
             // that is the visibility timeout).
             let idle: Duration = .seconds(2) + restoreDelay
+            // In process, the survivors start once the victim has its first message, so it holds
+            // a prefetch window when it crashes (consumers pop a batch each: a survivor starting
+            // first could take everything and leave the victim nothing to lose).
+            let gate = victim.flatMap { v in broadcast ? nil : v }
             async let survivors: Void = withTaskGroup(of: Void.self) { g in
+                if let gate {
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while gate.count == 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+                }
                 for c in survivorsCS { g.addTask { _ = await c.run(idle: idle) } }
             }
             var victimCount = 0
