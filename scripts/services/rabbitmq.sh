@@ -147,6 +147,20 @@ rabbitmq_start() {
         echo "rabbitmq.sh: reusing running node $RABBITMQ_TEST_NODE on 127.0.0.1:$RABBITMQ_PORT" >&2
         return 0
     fi
+    rabbitmq__boot && return 0
+    # A failed start is most often Erlang distribution ("nodistribution"): an epmd left on our
+    # private port by an earlier run in a bad state. Stop that epmd and try once more.
+    echo "rabbitmq.sh: start failed; restarting epmd on port $RABBITMQ_TEST_EPMD_PORT and retrying once" >&2
+    rabbitmq__halt
+    rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    pkill -f "epmd.*-port $RABBITMQ_TEST_EPMD_PORT" 2>/dev/null || true
+    if (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_TEST_EPMD_PORT") 2>/dev/null; then
+        # Started as a plain `epmd -daemon` with ERL_EPMD_PORT: find it by its port.
+        local pid
+        pid="$(ss -ltnpH "sport = :$RABBITMQ_TEST_EPMD_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)"
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    fi
+    sleep 1
     rabbitmq__boot
 }
 
