@@ -54,8 +54,7 @@ public final class RabbitMQBroker: Broker {
             return PublishReceipt(receivers: nil, confirmed: true)
         case .broadcast(let name):
             try await keeper.declareFanout(name)
-            // Topic broadcasts (celeryev) route on the message's own key, as Celery's events do.
-            let key = options.topicExchanges.contains(name) ? (message.extraProperties["routing_key"]?.stringValue ?? name) : name
+            let key = broadcastRoutingKey(message, name)
             let result = try await broadcastGate.run {
                 try await self.confirmedPublish(
                     exchange: name, routingKey: key, mandatory: true, properties: properties, body: message.body, what: "fanout '\(name)'")
@@ -79,8 +78,7 @@ public final class RabbitMQBroker: Broker {
         case .broadcast(let name):
             try await keeper.declareFanout(name)
             exchange = name
-            let topic = options.topicExchanges.contains(name)
-            keys = messages.map { topic ? ($0.extraProperties["routing_key"]?.stringValue ?? name) : name }
+            keys = messages.map { broadcastRoutingKey($0, name) }
         }
         let items = zip(messages, keys).map { (m, k) in
             (exchange: exchange, routingKey: k, properties: RabbitMQMessageMapping.properties(for: m), body: m.body)
@@ -95,6 +93,12 @@ public final class RabbitMQBroker: Broker {
         if unconfirmed > 0 {
             throw CeleryError(.unconfirmed, "\(unconfirmed) of \(messages.count) messages to \(route) on \(displayURL) were not confirmed")
         }
+    }
+
+    /// Topic broadcasts (celeryev) route on the message's own key, as Celery's events do;
+    /// fanouts on their name.
+    private func broadcastRoutingKey(_ message: BrokerMessage, _ name: String) -> String {
+        options.topicExchanges.contains(name) ? (message.extraProperties["routing_key"]?.stringValue ?? name) : name
     }
 
     /// Publishes and waits for the confirm. Anything but an ack throws `unconfirmed`

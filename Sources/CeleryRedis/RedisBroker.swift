@@ -70,31 +70,10 @@ public final class RedisBroker: Broker {
     /// Queue: `LPUSH` of the envelope onto the queue's priority list (binding recorded on first use). Broadcast: `PUBLISH /<db>.<exchange>`; the receipt holds the receiver count.
     public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
         try await mappingErrors("publishing to \(route)", displayURL) {
-            switch route {
-            case .queue(let queue):
-                let raw = try RedisEnvelope.encode(message, exchange: "", routingKey: queue)
-                let list = RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(message.priority))
-                var commands: [[RESPValue]] = []
-                if bound.withLock({ $0.insert(queue).inserted }) {
-                    commands.append([
-                        "SADD", RESPValue(RedisKeys.binding(exchange: queue)),
-                        RESPValue(RedisKeys.bindingMember(routingKey: queue, queue: queue)),
-                    ])
-                }
-                commands.append(["LPUSH", RESPValue(list), RESPValue(bytes: raw)])
-                let replies = try await pool.pipeline(commands)
-                if case .error(let e) = replies.last! { throw RESPError(.server, e) }
-                return PublishReceipt(receivers: nil, confirmed: true)
-            case .broadcast(let exchange):
-                // With a routing key (Celery's events: `task.succeeded`…) kombu publishes on
-                // `/<db>.<exchange>/<routing_key>` (its `fanout_patterns`), which is what
-                // Celery's event receiver (`celery events`, Flower) subscribes to.
-                let key = message.extraProperties["routing_key"]?.stringValue ?? ""
-                let raw = try RedisEnvelope.encode(message, exchange: exchange, routingKey: key)
-                let channel = RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange, routingKey: key)
-                let n = try await pool.send(["PUBLISH", RESPValue(channel), RESPValue(bytes: raw)]).int ?? 0
-                return PublishReceipt(receivers: Int(n), confirmed: true)
-            }
+            let replies = try await pool.pipeline(try commands(publishing: [message], to: route))
+            if case .error(let e) = replies.last! { throw RESPError(.server, e) }
+            if case .broadcast = route { return PublishReceipt(receivers: Int(replies.last!.int ?? 0), confirmed: true) }
+            return PublishReceipt(receivers: nil, confirmed: true)
         }
     }
 
@@ -103,29 +82,40 @@ public final class RedisBroker: Broker {
     public func publish(batch messages: [BrokerMessage], to route: Route) async throws {
         guard !messages.isEmpty else { return }
         try await mappingErrors("publishing \(messages.count) messages to \(route)", displayURL) {
-            var commands: [[RESPValue]] = []
-            commands.reserveCapacity(messages.count + 1)
-            switch route {
-            case .queue(let queue):
-                if bound.withLock({ $0.insert(queue).inserted }) {
-                    commands.append([
-                        "SADD", RESPValue(RedisKeys.binding(exchange: queue)),
-                        RESPValue(RedisKeys.bindingMember(routingKey: queue, queue: queue)),
-                    ])
-                }
-                for m in messages {
-                    let raw = try RedisEnvelope.encode(m, exchange: "", routingKey: queue)
-                    commands.append(["LPUSH", RESPValue(RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(m.priority))), RESPValue(bytes: raw)])
-                }
-            case .broadcast(let exchange):
-                for m in messages {
-                    let key = m.extraProperties["routing_key"]?.stringValue ?? ""
-                    let raw = try RedisEnvelope.encode(m, exchange: exchange, routingKey: key)
-                    commands.append(["PUBLISH", RESPValue(RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange, routingKey: key)), RESPValue(bytes: raw)])
-                }
-            }
-            for case .error(let e) in try await pool.pipeline(commands) { throw RESPError(.server, e) }
+            for case .error(let e) in try await pool.pipeline(try commands(publishing: messages, to: route)) { throw RESPError(.server, e) }
         }
+    }
+
+    /// The commands that publish `messages` in order: for a queue, the binding `SADD` on first
+    /// use and one `LPUSH` per message onto its priority list; for a broadcast, one `PUBLISH`
+    /// per message. With a routing key (Celery's events: `task.succeeded`…) kombu publishes on
+    /// `/<db>.<exchange>/<routing_key>` (its `fanout_patterns`), which is what Celery's event
+    /// receiver (`celery events`, Flower) subscribes to.
+    private func commands(publishing messages: [BrokerMessage], to route: Route) throws -> [[RESPValue]] {
+        var commands: [[RESPValue]] = []
+        commands.reserveCapacity(messages.count + 1)
+        switch route {
+        case .queue(let queue):
+            if bound.withLock({ $0.insert(queue).inserted }) {
+                commands.append([
+                    "SADD", RESPValue(RedisKeys.binding(exchange: queue)),
+                    RESPValue(RedisKeys.bindingMember(routingKey: queue, queue: queue)),
+                ])
+            }
+            for m in messages {
+                let raw = try RedisEnvelope.encode(m, exchange: "", routingKey: queue)
+                let list = RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(m.priority))
+                commands.append(["LPUSH", RESPValue(list), RESPValue(bytes: raw)])
+            }
+        case .broadcast(let exchange):
+            for m in messages {
+                let key = m.extraProperties["routing_key"]?.stringValue ?? ""
+                let raw = try RedisEnvelope.encode(m, exchange: exchange, routingKey: key)
+                let channel = RedisKeys.fanoutChannel(db: configuration.database, exchange: exchange, routingKey: key)
+                commands.append(["PUBLISH", RESPValue(channel), RESPValue(bytes: raw)])
+            }
+        }
+        return commands
     }
 
     /// Queue: a consumer with its own blocking connection and atomic pops. Broadcast: a subscriber with its own pub/sub connection.

@@ -177,4 +177,13 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
         try await cmd.run()
         #expect(ContinuousClock.now - t0 >= .milliseconds(390))
     }
+
+    /// A spawned worker that exits at once ends the run with an error, not after the timeout.
+    @Test func benchStopsWhenTheSpawnedWorkerExits() async throws {
+        var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "5", "--spawn-worker", "exit 3", "--timeout", "60"])
+        let t0 = ContinuousClock.now
+        await #expect(throws: ExitCode.self) { try await cmd.run() }
+        #expect(ContinuousClock.now - t0 < .seconds(30))
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--rate", "-1"]) }
+    }
 }

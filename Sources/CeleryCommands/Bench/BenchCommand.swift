@@ -35,6 +35,7 @@ public struct BenchCommand: AsyncParsableCommand {
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
         guard concurrency >= 1, producers >= 1 else { throw ValidationError("--concurrency and --producers must be at least 1") }
         guard ["queue", "broadcast"].contains(mode) else { throw ValidationError("--mode is queue or broadcast") }
+        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be a number of tasks per second, 0 for no limit") }
     }
 
     public func run() async throws {
@@ -94,13 +95,21 @@ public struct BenchCommand: AsyncParsableCommand {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", "exec " + spawnWorker]
-            try p.run()
+            // A worker that exits (bad command, bad URL) ends the wait instead of the timeout.
+            p.terminationHandler = { _ in recorder.abort() }
+            do { try p.run() } catch {
+                throw ValidationError("cannot start --spawn-worker command: \(error)")
+            }
             spawned = p
             workerPid = p.processIdentifier
         }
         let finished = await recorder.waitDone(timeout: timeout)
         let report = recorder.report(start: start, enqueueSeconds: enqueueSeconds, finished: finished)
         let after = ProcessStats.current(pid: external ? workerPid : nil)
+        if let spawned, !spawned.isRunning, !finished {
+            FileHandle.standardError.write(Data(
+                "celery-bench: the spawned worker exited (status \(spawned.terminationStatus)) before every task finished\n".utf8))
+        }
         if let spawned {
             kill(spawned.processIdentifier, SIGTERM)
             try? await Task.sleep(for: .seconds(1))

@@ -9,6 +9,7 @@ final class BenchRecorder: Sendable {
         var startedAt: [String: Double] = [:]
         var doneAt: [String: Double] = [:]
         var waiter: CheckedContinuation<Void, Never>?
+        var aborted = false
     }
     let expected: Int
     private let state = Mutex(State())
@@ -39,6 +40,16 @@ final class BenchRecorder: Sendable {
         }
     }
 
+    /// Ends a ``waitDone(timeout:)`` early (the worker it waits for is gone).
+    func abort() {
+        let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.aborted = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        w?.resume()
+    }
+
     /// Waits until every task finished or the timeout passes; returns whether all finished.
     func waitDone(timeout: Double) async -> Bool {
         let timer = Task {
@@ -52,7 +63,7 @@ final class BenchRecorder: Sendable {
         }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
-                if s.doneAt.count >= expected { return true }
+                if s.doneAt.count >= expected || s.aborted { return true }
                 s.waiter = c
                 return false
             }
