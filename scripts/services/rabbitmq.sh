@@ -61,6 +61,11 @@ rabbitmq__env() {
 rabbitmq__tls_files() {
     local d="$RABBITMQ_TEST_DIR/tls"
     [ -f "$d/server.pem" ] && return 0
+    if ! command -v openssl >/dev/null; then
+        local sudo=""
+        [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >&2 || true
+    fi
     command -v openssl >/dev/null || { echo "rabbitmq.sh: openssl missing; no TLS listener" >&2; return 1; }
     mkdir -p "$d" && (
         cd "$d" &&
