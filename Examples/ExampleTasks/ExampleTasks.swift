@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON number that keeps integers integral: `2 + 4` is `6`, `2.5 + 1` is `3.5`.
 public enum Number: Codable, Sendable, Hashable, JSONValueDecodable, JSONValueEncodable {

@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Startup banners in Celery's spirit. URLs are shown with passwords masked.
 public enum Banner {

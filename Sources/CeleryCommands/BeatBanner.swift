@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `celery-beat` banner and `--dry-run` listing; times are shown in the schedule's zone.
 public enum BeatBanner {
@@ -46,9 +50,9 @@ public enum BeatBanner {
     public static func format(_ date: Date, in zone: TimeZone) -> String {
         let offset = zone.secondsFromGMT(for: date)
         let shifted = date.addingTimeInterval(Double(offset))
-        let base = CeleryDate.format(shifted).prefix(19).replacingOccurrences(of: "T", with: " ")
+        let base = CeleryDate.format(shifted).prefix(19).replacing("T", with: " ")
         let sign = offset < 0 ? "-" : "+"
         let a = abs(offset)
-        return base + " " + sign + String(format: "%02d:%02d", a / 3600, (a % 3600) / 60)
+        return base + " " + sign + Format.zeroPadded(a / 3600, width: 2) + ":" + Format.zeroPadded((a % 3600) / 60, width: 2)
     }
 }

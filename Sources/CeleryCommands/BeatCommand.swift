@@ -1,7 +1,14 @@
 import ArgumentParser
 import Celery
 import CeleryRedis
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// `celery-beat`: send periodic tasks from a schedule file.
@@ -103,7 +110,7 @@ public struct BeatCommand: AsyncParsableCommand {
         }
         let file: BeatScheduleFile
         do { file = try BeatScheduleFile(path: schedule ?? "") } catch let e as CeleryError {
-            FileHandle.standardError.write(Data("celery-beat: \(e.message)\n".utf8))
+            writeStandardError("celery-beat: \(e.message)\n")
             throw ExitCode(64)
         }
         var opts = options
@@ -126,7 +133,7 @@ public struct BeatCommand: AsyncParsableCommand {
                 name: "beat", broker: connection.brokerURL(), backend: nil, logger: logger,
                 timeout: .seconds(double: connectTimeout))
         } catch let e as CeleryError {
-            FileHandle.standardError.write(Data("celery-beat: \(e.message)\n".utf8))
+            writeStandardError("celery-beat: \(e.message)\n")
             throw ExitCode(e.kind == .badURL ? 64 : 1)
         }
         let scheduler: BeatScheduler
@@ -135,7 +142,7 @@ public struct BeatCommand: AsyncParsableCommand {
                 app: app, entries: file.entries, options: opts, store: FileBeatStateStore(path: state), lease: lease,
                 logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("celery-beat: \(error)\n".utf8))
+            writeStandardError("celery-beat: \(error)\n")
             throw ExitCode(64)
         }
         print(BeatBanner.text(file: file, broker: app.broker.displayURL, state: state, lease: lease?.displayName, options: opts, now: Date()))

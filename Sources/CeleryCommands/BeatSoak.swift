@@ -1,5 +1,12 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -18,7 +25,7 @@ public enum BeatSoak {
 
     /// Runs the soak and prints a report; returns (start KiB, end KiB).
     @discardableResult
-    public static func run(ticks: Int, report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) async throws -> (Int, Int) {
+    public static func run(ticks: Int, report: (String) -> Void = { print($0) }) async throws -> (Int, Int) {
         let broker = CountingBroker()
         let app = Celery(name: "soak", broker: broker, logger: Logger(label: "soak", factory: { _ in SwiftLogNoOpLogHandler() }))
         let clock = ManualBeatClock(start: Date(timeIntervalSince1970: 1_798_761_600))  // 2027-01-01T00:00:00Z
@@ -54,7 +61,7 @@ public enum BeatSoak {
         let elapsed = ContinuousClock.now - began
         report(
             "soak: done: \(stats.sent) ticks sent (\(broker.count) publishes), \(stats.wakes) wakes, fake time \(BeatTick.isoString(clock.now())), "
-                + "\(String(format: "%.1f", elapsed.seconds)) s real; RSS start \(start) KiB, end \(end) KiB, growth \(end - start) KiB")
+                + "\(Format.fixed(elapsed.seconds, places: 1)) s real; RSS start \(start) KiB, end \(end) KiB, growth \(end - start) KiB")
         return (start, end)
     }
 }

@@ -3,7 +3,11 @@ import Celery
 import CeleryMongo
 import CeleryRabbitMQ
 import CeleryRedis
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Flags every command shares: where the broker and the results are, and how much to log.

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `celery-demo`: the same workloads in broadcast and queue mode, measured.
 public struct DemoCommand: AsyncParsableCommand {
@@ -59,17 +63,17 @@ public struct DemoCommand: AsyncParsableCommand {
         }
         var runner = DemoRunner(
             brokerURL: url, consumers: consumers, messages: messages,
-            progress: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+            progress: { line in writeStandardError((line + "\n")) })
         runner.restartCommand = restartCommand
         let result: DemoReport
         do { result = try await runner.run(scenarios) } catch {
-            FileHandle.standardError.write(Data("celery-demo: \(error)\n".utf8))
+            writeStandardError("celery-demo: \(error)\n")
             throw ExitCode(1)
         }
         if json { print(try ReportRendering.json(result)) } else { print(ReportRendering.table(result)) }
         if let path = report {
             try ReportRendering.html(result).write(toFile: path, atomically: true, encoding: .utf8)
-            FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+            writeStandardError("wrote \(path)\n")
         }
     }
 }

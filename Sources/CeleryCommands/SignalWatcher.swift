@@ -1,5 +1,12 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Calls a handler on each SIGTERM or SIGINT (the handler decides warm or cold).
 public final class SignalWatcher {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// What a worker hosts: an application's tasks.
@@ -87,9 +94,9 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         if queueList.isEmpty && broadcastList.isEmpty { throw ValidationError("nothing to consume: give -Q and/or --broadcast") }
     }
 
-    var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharactersInWhitespace() }.filter { !$0.isEmpty } }
     var broadcastList: [String] {
-        (broadcast ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        (broadcast ?? "").split(separator: ",").map { $0.trimmingCharactersInWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// The worker options these flags describe.
@@ -122,7 +129,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
                 name: Tasks.appName, broker: effectiveBrokerURL, backend: connection.backendURL, logger: logger,
                 timeout: .seconds(double: connectTimeout))
         } catch let e as CeleryError {
-            FileHandle.standardError.write(Data("celery-worker: \(e.message)\n".utf8))
+            writeStandardError("celery-worker: \(e.message)\n")
             throw ExitCode(e.kind == .badURL ? 64 : 1)
         }
         Tasks.register(on: app)
@@ -137,7 +144,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         do {
             try await worker.run()
         } catch {
-            FileHandle.standardError.write(Data("celery-worker: \(error)\n".utf8))
+            writeStandardError("celery-worker: \(error)\n")
             try? await app.close()
             throw ExitCode(1)
         }

@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension MongoResultBackend {
     /// Tasks matching `query` (one aggregation). Documents that cannot be read as a task meta

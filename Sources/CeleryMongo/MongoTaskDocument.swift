@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Celery's `celery_taskmeta` and `celery_groupmeta` documents ⇄ ``TaskMeta`` and id lists.
 ///

@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A query over stored task results (``MongoResultBackend/tasks(_:)``), for the admin CLI
 /// and demos. Every criterion is optional; they combine with AND.

@@ -1,6 +1,10 @@
 import AMQP091
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// A subscription on its own channel. Queue mode: `basic.qos` = prefetch with

@@ -1,10 +1,14 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RESP
 
 extension RedisBroker {
     /// Seconds since 1970, the score kombu uses in `unacked_index`.
-    static var now: String { String(format: "%.6f", Date().timeIntervalSince1970) }
+    static var now: String { Format.fixed(Date().timeIntervalSince1970, places: 6) }
 
     /// Pushes one unacknowledged message back to its queue (RPUSH: it is delivered next),
     /// marked redelivered, keeping its delivery count. Works on records written by kombu
@@ -75,7 +79,7 @@ extension RedisBroker {
                 let ceiling = Date().timeIntervalSince1970 - Double(visibilityTimeout.components.seconds)
                     - Double(visibilityTimeout.components.attoseconds) / 1e18
                 let tags = try await pool.send([
-                    "ZRANGEBYSCORE", RESPValue(keys.unackedIndex), "-inf", RESPValue(String(format: "%.6f", ceiling)),
+                    "ZRANGEBYSCORE", RESPValue(keys.unackedIndex), "-inf", RESPValue(Format.fixed(ceiling, places: 6)),
                     "LIMIT", "0", RESPValue(limit),
                 ]).array ?? []
                 var n = 0

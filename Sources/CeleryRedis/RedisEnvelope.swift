@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// kombu's Redis message envelope: the whole message as one JSON object with a base64 body,
 /// pushed onto a list (queue mode) or published on a channel (broadcast mode).

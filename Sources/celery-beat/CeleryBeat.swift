@@ -1,4 +1,9 @@
 import CeleryCommands
+// Named time zones (`"timezone": "Europe/Paris"` in a schedule file) come from ICU through
+// FoundationInternationalization; the library itself needs only FoundationEssentials.
+#if canImport(FoundationInternationalization)
+import FoundationInternationalization
+#endif
 
 /// `celery-beat`: the periodic scheduler.
 @main

@@ -24,6 +24,17 @@ import Testing
         try await runCommand(admin, args + ["--broker", broker, "--result-backend", backend], timeout: .seconds(60))
     }
 
+    /// The library needs only FoundationEssentials; the `celery-beat` executable links
+    /// FoundationInternationalization for named zones. Without it `TimeZone(identifier:)` knows
+    /// only UTC offsets and a schedule in "Asia/Shanghai" would be refused.
+    @Test func beatExecutableKnowsNamedTimeZones() async throws {
+        let beat = Interop.root + "/.build/debug/celery-beat"
+        try #require(FileManager.default.isExecutableFile(atPath: beat), "build celery-beat first")
+        let (status, out) = try await runCommand(beat, ["--schedule", Interop.root + "/Examples/beat-schedule.json", "--dry-run", "2"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("(Asia/Shanghai)") && out.contains(" 00:00:00 +08:00"), "\(out)")
+    }
+
     @Test func adminCallInspectRevokeAgainstAWorkerProcess() async throws {
         guard Interop.available, let redis, let mongo else { return }
         let q = Interop.unique("cli")

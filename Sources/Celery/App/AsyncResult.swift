@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A handle on a sent task's result (Celery's `AsyncResult`).
 public struct AsyncResult<Output: Decodable & Sendable>: Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Remote control of workers over broadcast mode (Celery's pidbox): a command goes to every
 /// worker (or those named) on `celery.pidbox`; replies come back on a private reply queue

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a task retries after an error it throws (Celery's `autoretry_for` + `retry_backoff`).
 public struct RetryPolicy: Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Stores task states and results. Implementations: `InMemoryResultBackend` (`memory://`),
 /// `MongoResultBackend` (`mongodb://`), `RedisResultBackend` (`redis://`).

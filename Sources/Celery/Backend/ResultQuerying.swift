@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A filter over stored results, for the admin CLI and the demos.
 public struct ResultQuery: Sendable, Hashable {

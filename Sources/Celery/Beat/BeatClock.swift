@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Time as beat sees it: a wall clock (which may jump), a monotonic clock (for leases),
 /// and sleeping. Tests and the memory soak use ``ManualBeatClock`` or ``ScaledBeatClock``.

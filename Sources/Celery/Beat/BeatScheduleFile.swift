@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A schedule file (`--schedule FILE`): a time zone and entries, in JSON.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension BeatScheduler {
     /// Whether this process may send now: no lease configured, or a lease held and still

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What beat remembers per entry: the last tick sent (or deliberately skipped) and how
 /// many were sent. Ticks at or before ``EntryState/lastRun`` are never sent again.

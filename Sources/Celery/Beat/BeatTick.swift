@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One scheduled run of one entry: its name and deterministic identifiers.
 ///
@@ -40,7 +44,7 @@ public struct BeatTick: Sendable, Hashable, CustomStringConvertible {
         let whole = t.rounded(.down)
         let ms = Int(((t - whole) * 1000).rounded())
         let base = CeleryDate.format(Date(timeIntervalSince1970: whole)).prefix(19)
-        return ms == 0 || ms == 1000 ? "\(base)Z" : "\(base)." + String(format: "%03d", ms) + "Z"
+        return ms == 0 || ms == 1000 ? "\(base)Z" : "\(base)." + Format.zeroPadded(ms, width: 3) + "Z"
     }
 
     /// UUID v5 of a name in ``namespace``.
@@ -48,7 +52,7 @@ public struct BeatTick: Sendable, Hashable, CustomStringConvertible {
         var h = SHA1.hash(namespace + Array(name.utf8))
         h[6] = (h[6] & 0x0f) | 0x50
         h[8] = (h[8] & 0x3f) | 0x80
-        let hex = h.prefix(16).map { String(format: "%02x", $0) }.joined()
+        let hex = Format.hex(h.prefix(16))
         let c = Array(hex)
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
             + String(c[20..<32])

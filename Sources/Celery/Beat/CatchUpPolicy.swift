@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What beat does with ticks that fell due while it was not running (or not leader, or
 /// while the wall clock jumped forward).

@@ -106,8 +106,10 @@ public struct Crontab: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension String {
-    func trimmingCharactersInWhitespace() -> String {
+extension StringProtocol {
+    /// The string without leading and trailing whitespace (Foundation's
+    /// `trimmingCharacters(in: .whitespaces)`, which FoundationEssentials lacks).
+    package func trimmingCharactersInWhitespace() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

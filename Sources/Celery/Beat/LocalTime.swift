@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A wall-clock date and time (minute precision) in some time zone, without the zone.
 ///
@@ -48,7 +55,8 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
 
     /// `YYYY-MM-DD HH:MM`.
     public var description: String {
-        String(format: "%04d-%02d-%02d %02d:%02d", year, month, day, hour, minute)
+        "\(Format.zeroPadded(year, width: 4))-\(Format.zeroPadded(month, width: 2))-\(Format.zeroPadded(day, width: 2)) "
+            + "\(Format.zeroPadded(hour, width: 2)):\(Format.zeroPadded(minute, width: 2))"
     }
 }
 

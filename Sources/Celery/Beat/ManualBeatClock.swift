@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 
 /// A fake clock: time only moves when told to, and ``sleep(for:)`` moves it (returning at

@@ -24,7 +24,7 @@ public enum PythonRepr {
         case .double(let d):
             if d.isNaN { return "nan" }
             if d.isInfinite { return d > 0 ? "inf" : "-inf" }
-            if d == d.rounded(), abs(d) < 1e16 { return String(format: "%.1f", d) }
+            if d == d.rounded(), abs(d) < 1e16 { return Format.fixed(d, places: 1) }
             return String(d)
         case .string(let s): return quote(s)
         case .array(let a): return "[" + a.map(repr).joined(separator: ", ") + "]"
@@ -46,7 +46,7 @@ public enum PythonRepr {
             case "'" where !useDouble: out += "\\'"
             default:
                 if ch.value < 0x20 || ch.value == 0x7f {
-                    out += "\\x" + String(format: "%02x", ch.value)
+                    out += "\\x" + Format.hexByte(UInt8(ch.value))
                 } else {
                     out.unicodeScalars.append(ch)
                 }
@@ -64,4 +64,8 @@ public enum PythonRepr {
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

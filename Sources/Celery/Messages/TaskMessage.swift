@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A Celery protocol v2 task message: headers, body `[args, kwargs, embed]` and properties,
 /// exactly as Celery 5 writes them (see REFERENCE.md in the project's shared docs).

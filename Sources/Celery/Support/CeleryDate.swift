@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Celery's date format: ISO-8601 with microseconds and a numeric offset, as Python's
 /// `datetime.isoformat()` writes (`2026-11-27T23:35:38.123456+00:00`).
@@ -12,10 +19,11 @@ public enum CeleryDate {
         var tmv = tm()
         var tt = time_t(secs)
         gmtime_r(&tt, &tmv)
-        let base = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1,
-            Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
-        return base + String(format: ".%06d+00:00", micros)
+        let date = Format.zeroPadded(Int(tmv.tm_year) + 1900, width: 4) + "-"
+            + Format.zeroPadded(Int(tmv.tm_mon) + 1, width: 2) + "-" + Format.zeroPadded(Int(tmv.tm_mday), width: 2)
+        let time = Format.zeroPadded(Int(tmv.tm_hour), width: 2) + ":" + Format.zeroPadded(Int(tmv.tm_min), width: 2)
+            + ":" + Format.zeroPadded(Int(tmv.tm_sec), width: 2)
+        return date + "T" + time + "." + Format.zeroPadded(micros, width: 6) + "+00:00"
     }
 
     /// Parses ISO-8601 as Celery and Python write it: optional fraction (any digits), `Z`,

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// SHA-1 (FIPS 180-4) for names, not for security: UUID v5 tick ids (beat) and Lua script
 /// ids (`EVALSHA` on Redis).
@@ -40,6 +44,6 @@ public enum SHA1 {
 
     /// The digest as 40 lower-case hex digits.
     public static func hex(_ message: [UInt8]) -> String {
-        hash(message).map { String(format: "%02x", $0) }.joined()
+        Format.hex(hash(message))
     }
 }

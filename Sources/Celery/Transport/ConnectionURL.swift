@@ -36,7 +36,7 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses a URL; throws ``CeleryError`` (`badURL`) naming the problem.
     public init(_ string: String) throws {
         raw = string
-        guard let sep = string.range(of: "://") else {
+        guard let sep = string.firstRange(of: "://") else {
             throw CeleryError(.badURL, "'\(Self.mask(string))' is not a URL (expected scheme://…)")
         }
         scheme = String(string[..<sep.lowerBound]).lowercased()
@@ -118,7 +118,7 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Replaces the password part of any URL-like string with `***` (`redis://:***@host`).
     public static func mask(_ s: String) -> String {
-        guard let sep = s.range(of: "://") else { return s }
+        guard let sep = s.firstRange(of: "://") else { return s }
         let rest = s[sep.upperBound...]
         let authEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = rest[..<authEnd]

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 extension Worker {
@@ -100,7 +104,7 @@ extension Worker {
             meta.status = .success
             meta.result = value
             state.withLock { $0.stats.succeeded += 1 }
-            log.info("task succeeded in \(String(format: "%.6f", runtime))s: \(PythonRepr.repr(value).prefix(200))")
+            log.info("task succeeded in \(Format.fixed(runtime, places: 6))s: \(PythonRepr.repr(value).prefix(200))")
             await sendFollowUps(of: m, result: value, log: log)
         case .failure(let error):
             if let retry = await retryIfRequested(m, task: task, error: error, route: d.route, base: base, storeResults: storeResults, log: log) {
@@ -109,7 +113,7 @@ extension Worker {
             }
             meta = failureMeta(id: m.id, name: m.task, message: m, error: error, started: startedAt, base: base)
             state.withLock { $0.stats.failed += 1 }
-            log.error("task failed in \(String(format: "%.6f", runtime))s: \(describe(error))")
+            log.error("task failed in \(Format.fixed(runtime, places: 6))s: \(describe(error))")
             await sendErrbacks(of: m, log: log)
         case .softTimeout(let limit), .hardTimeout(let limit):
             let hardLimit: Bool

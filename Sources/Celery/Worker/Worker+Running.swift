@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import Synchronization
 
@@ -106,7 +110,7 @@ extension Worker {
         }
         state.withLock { $0.stats.retried += 1 }
         await events?.send("task-retried", ["uuid": .string(m.id), "exception": .string(describe(error)), "retries": .int(Int64(next.retries))])
-        log.info("task retry \(next.retries) in \(String(format: "%.3f", delay.seconds))s: \(describe(error))")
+        log.info("task retry \(next.retries) in \(Format.fixed(delay.seconds, places: 3))s: \(describe(error))")
         if storeResults {
             var meta = base
             meta.status = .retry

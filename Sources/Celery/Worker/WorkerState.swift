@@ -1,5 +1,9 @@
 import DequeModule
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A task the worker is running now (for `inspect active` and `revoke --terminate`).
 public struct ActiveTaskInfo: Sendable {

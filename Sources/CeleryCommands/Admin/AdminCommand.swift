@@ -1,6 +1,10 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `celery-admin`: add, inspect, revoke and purge tasks.
 public struct AdminCommand: AsyncParsableCommand {
@@ -90,7 +94,7 @@ public struct ResultCommand: AsyncParsableCommand {
         if let r = m.retries { rows.append(["retries:", String(r)]) }
         if let s = m.dateStarted { rows.append(["started:", CeleryDate.format(s)]) }
         if let d = m.dateDone { rows.append(["done:", CeleryDate.format(d)]) }
-        if let r = m.runtime { rows.append(["runtime:", String(format: "%.6f s", r)]) }
+        if let r = m.runtime { rows.append(["runtime:", Format.fixed(r, places: 6) + " s"]) }
         return rows.map { $0[0].padding(10) + $0[1] }.joined(separator: "\n") + "\n"
     }
 
@@ -148,7 +152,7 @@ public struct TasksCommand: AsyncParsableCommand {
                 ? try await q.slowest(limit: limit)
                 : try await q.tasks(matching: ResultQuery(state: state.map { TaskState($0.uppercased()) }, name: name, since: since.flatMap { TimeSpec.parse($0) }, limit: limit))
             let rows = metas.map { m in
-                [m.taskId, m.name ?? "", m.status.rawValue, m.runtime.map { String(format: "%.4f", $0) } ?? "",
+                [m.taskId, m.name ?? "", m.status.rawValue, m.runtime.map { Format.fixed($0, places: 4) } ?? "",
                  m.dateDone.map(CeleryDate.format) ?? "", m.status == .success ? String(m.result.description.prefix(40)) : (m.error.map { "\($0.type): \($0.message)".prefix(40).description } ?? "")]
             }
             admin.emit(

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Flags shared by every `celery-admin` subcommand.
@@ -45,10 +49,10 @@ struct AdminFailure: Error, CustomStringConvertible {
 /// Runs a subcommand body, turning failures into one line on stderr and an exit code.
 func adminRun(_ body: () async throws -> Void) async throws {
     do { try await body() } catch let f as AdminFailure {
-        FileHandle.standardError.write(Data("celery-admin: \(f.message)\n".utf8))
+        writeStandardError("celery-admin: \(f.message)\n")
         throw ExitCode(f.code)
     } catch let e as CeleryError {
-        FileHandle.standardError.write(Data("celery-admin: \(e.message)\n".utf8))
+        writeStandardError("celery-admin: \(e.message)\n")
         throw ExitCode(1)
     }
 }

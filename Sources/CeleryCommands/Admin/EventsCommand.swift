@@ -1,6 +1,13 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// The cluster as seen through events: workers, task states, running tasks.
@@ -57,16 +64,16 @@ struct EventState {
             ["worker", "status", "active", "processed", "last seen"],
             workers.keys.sorted().map { h in
                 let w = workers[h]!
-                return [h, w.offline ? "OFFLINE" : "online", String(w.active), String(w.processed), String(format: "%.1fs ago", now - w.lastSeen)]
+                return [h, w.offline ? "OFFLINE" : "online", String(w.active), String(w.processed), Format.fixed(now - w.lastSeen, places: 1) + "s ago"]
             })
         s += "\nTask states (since the view started)\n"
         s += TextTable.render(["state", "count"], counts.keys.sorted().filter { counts[$0]! > 0 }.map { [$0, String(counts[$0]!)] })
         let running = order.compactMap { id in tasks[id].map { (id, $0) } }.filter { $0.1.state == "STARTED" }
         s += "\nRunning (\(running.count))\n"
-        s += TextTable.render(["id", "name", "running for"], running.suffix(15).map { [$0.0, $0.1.name, String(format: "%.2fs", now - ($0.1.started ?? now))] })
+        s += TextTable.render(["id", "name", "running for"], running.suffix(15).map { [$0.0, $0.1.name, Format.fixed(now - ($0.1.started ?? now), places: 2) + "s"] })
         let done = order.compactMap { id in tasks[id].map { (id, $0) } }.filter { $0.1.runtime != nil }.suffix(10)
         s += "\nRecently finished\n"
-        s += TextTable.render(["id", "name", "state", "runtime"], done.map { [$0.0, $0.1.name, $0.1.state, String(format: "%.4fs", $0.1.runtime!)] })
+        s += TextTable.render(["id", "name", "state", "runtime"], done.map { [$0.0, $0.1.name, $0.1.state, Format.fixed($0.1.runtime!, places: 4) + "s"] })
         return s
     }
 }

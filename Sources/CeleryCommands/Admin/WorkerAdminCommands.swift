@@ -1,6 +1,13 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `celery-admin inspect WHAT`: ask workers about themselves.
 public struct InspectCommand: AsyncParsableCommand {
@@ -109,9 +116,9 @@ public struct PurgeCommand: AsyncParsableCommand {
 
     public func run() async throws {
         try await adminRun {
-            let names = queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let names = queues.split(separator: ",").map { $0.trimmingCharactersInWhitespace() }.filter { !$0.isEmpty }
             if !force {
-                FileHandle.standardError.write(Data("Delete all waiting messages in \(names.joined(separator: ", "))? [y/N] ".utf8))
+                writeStandardError("Delete all waiting messages in \(names.joined(separator: ", "))? [y/N] ")
                 guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { throw AdminFailure("aborted", code: 1) }
             }
             let app = try await admin.connect()

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -90,28 +97,25 @@ public struct BenchCommand: AsyncParsableCommand {
         }
         let enqueueSeconds = Date().timeIntervalSince(start)
         var workerPid = self.workerPid
-        var spawned: Process?
+        var spawned: ChildProcess?
         if let spawnWorker {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "exec " + spawnWorker]
-            // A worker that exits (bad command, bad URL) ends the wait instead of the timeout.
-            p.terminationHandler = { _ in recorder.abort() }
-            do { try p.run() } catch {
+            do {
+                // A worker that exits (bad command, bad URL) ends the wait instead of the timeout.
+                let p = try ChildProcess.shell("exec " + spawnWorker, onExit: { _ in recorder.abort() })
+                spawned = p
+                workerPid = p.pid
+            } catch {
                 throw ValidationError("cannot start --spawn-worker command: \(error)")
             }
-            spawned = p
-            workerPid = p.processIdentifier
         }
         let finished = await recorder.waitDone(timeout: timeout)
         let report = recorder.report(start: start, enqueueSeconds: enqueueSeconds, finished: finished)
         let after = ProcessStats.current(pid: external ? workerPid : nil)
-        if let spawned, !spawned.isRunning, !finished {
-            FileHandle.standardError.write(Data(
-                "celery-bench: the spawned worker exited (status \(spawned.terminationStatus)) before every task finished\n".utf8))
+        if let spawned, let status = spawned.terminationStatus, !finished {
+            writeStandardError("celery-bench: the spawned worker exited (status \(status)) before every task finished\n")
         }
         if let spawned {
-            kill(spawned.processIdentifier, SIGTERM)
+            spawned.send(SIGTERM)
             try? await Task.sleep(for: .seconds(1))
         }
         collector.cancel()

@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 
 /// Send times by id, and start/end times from the worker's events.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Celery
 
 /// Plain-language conclusions computed from the measured numbers (never fixed text).
 enum Conclusions {
@@ -45,6 +50,6 @@ enum Conclusions {
 
     static func format(_ v: Double?) -> String {
         guard let v else { return "-" }
-        return v >= 100 ? String(format: "%.0f", v) : v >= 10 ? String(format: "%.1f", v) : String(format: "%.3f", v)
+        return Format.fixed(v, places: v >= 100 ? 0 : v >= 10 ? 1 : 3)
     }
 }

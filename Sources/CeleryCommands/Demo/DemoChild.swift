@@ -1,5 +1,12 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The crash scenario's victim on server transports: a separate `celery-demo` process that
 /// consumes, reports each processed message on stdout, and after `limit` messages stops
@@ -33,53 +40,28 @@ enum DemoChild {
 
 /// A child process started by the demo, read line by line.
 final class DemoProcess: Sendable {
-    let process: Process
-    let pipe: Pipe
+    let process: ChildProcess
 
     init(arguments: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.selfPath)
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        process = p
-        self.pipe = pipe
+        process = try ChildProcess(executable: Self.selfPath, arguments: arguments, stdout: .pipe, stderr: .discard)
     }
 
     /// This executable's path.
     static var selfPath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
     }
 
     /// Reads lines until `predicate` is satisfied by the lines so far (or the process ends or
     /// `timeout` passes); returns all lines read.
     func readUntil(timeout: Duration, _ predicate: @escaping @Sendable ([String]) -> Bool) async -> [String] {
-        let handle = pipe.fileHandleForReading
-        return await withCheckedContinuation { (c: CheckedContinuation<[String], Never>) in
-            Thread.detachNewThread {
-                var lines: [String] = []
-                var buffer = Data()
-                let deadline = Date().addingTimeInterval(timeout.seconds)
-                while Date() < deadline {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    buffer.append(chunk)
-                    while let nl = buffer.firstIndex(of: 10) {
-                        lines.append(String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self))
-                        buffer.removeSubrange(buffer.startIndex...nl)
-                    }
-                    if predicate(lines) { break }
-                }
-                c.resume(returning: lines)
-            }
-        }
+        await process.readLines(timeout: timeout, until: predicate)
     }
 
     /// SIGKILL: no goodbye, no acknowledgements, connections dropped by the kernel.
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    func kill() async {
+        process.send(SIGKILL)
+        _ = await process.waitForExit()
     }
 }

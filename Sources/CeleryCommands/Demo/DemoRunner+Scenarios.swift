@@ -1,5 +1,12 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension DemoRunner {
     /// 1 producer, N consumers, M messages: who gets what.
@@ -110,7 +117,7 @@ extension DemoRunner {
             } else if let child = victimChild {
                 _ = try await publish(messages, to: route, on: producer)
                 let lines = await child.readUntil(timeout: .seconds(30)) { $0.contains("HOLDING") }
-                child.kill()
+                await child.kill()
                 victimCount = lines.filter { $0.hasPrefix("GOT ") }.count
                 held = -1
             }
@@ -164,7 +171,7 @@ extension DemoRunner {
             out.append(r)
             await closeAll(cs, brokers)
             try? await producer.close()
-            say("   \(r.mode) (\(variant)): fast \(cs[0].count), slow \(cs[1].count), done in \(String(format: "%.2f", r.elapsedS ?? 0))s")
+            say("   \(r.mode) (\(variant)): fast \(cs[0].count), slow \(cs[1].count), done in \(Format.fixed(r.elapsedS ?? 0, places: 2))s")
         }
         return out
     }
@@ -258,20 +265,7 @@ extension DemoRunner {
     }
 
     func runShell(_ command: String) async throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let pid = p.processIdentifier
-        return await withCheckedContinuation { c in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                c.resume(returning: (status >> 8) & 0xff)
-            }
-        }
+        let p = try ChildProcess.shell(command, stdin: .discard, stdout: .discard, stderr: .discard)
+        return await p.waitForExit()
     }
 }

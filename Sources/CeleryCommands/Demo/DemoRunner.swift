@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Runs the comparison scenarios: each one with the same workload in broadcast mode and in
 /// queue mode, on the same transport.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Terminal tables, JSON and a self-contained HTML page with SVG charts.
 public enum ReportRendering {
@@ -38,7 +42,7 @@ public enum ReportRendering {
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
     }
 
     /// A self-contained HTML page: per scenario a bar chart (SVG) of received per consumer

@@ -1,5 +1,9 @@
 import Celery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension BSONValue {
     /// The BSON form of a JSON value: integers as int32 when they fit (else int64), objects

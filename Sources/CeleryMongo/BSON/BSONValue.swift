@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Celery
 
 /// A BSON value, richer than ``JSONValue``: it keeps int32 vs int64, dates, ObjectIds and
 /// binary data apart. Documents keep their field order (commands and sort specs need it).
@@ -84,5 +89,5 @@ struct BSONObjectId: Hashable, Sendable, CustomStringConvertible {
     var bytes: [UInt8]
 
     /// Lower-case hex, as MongoDB shells print it.
-    var description: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    var description: String { Format.hex(bytes) }
 }

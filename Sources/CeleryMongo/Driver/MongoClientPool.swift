@@ -26,7 +26,7 @@ final class MongoClientPool: @unchecked Sendable {
         maskedURL = ConnectionURL.mask(url)
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
-            let reason = MongoErrors.message(of: &error).replacingOccurrences(of: url, with: ConnectionURL.mask(url))
+            let reason = MongoErrors.message(of: &error).replacing(url, with: ConnectionURL.mask(url))
             throw CeleryError(.badURL, "invalid MongoDB URL \(ConnectionURL.mask(url)): \(Self.scrub(reason, url: url))")
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
@@ -81,9 +81,9 @@ final class MongoClientPool: @unchecked Sendable {
 
     /// Removes the password from libmongoc's messages, which may quote the URL.
     static func scrub(_ message: String, url: String) -> String {
-        var m = message.replacingOccurrences(of: url, with: ConnectionURL.mask(url))
+        var m = message.replacing(url, with: ConnectionURL.mask(url))
         if let parsed = try? ConnectionURL(url), let pw = parsed.password, !pw.isEmpty {
-            m = m.replacingOccurrences(of: pw, with: "***")
+            m = m.replacing(pw, with: "***")
         }
         return m
     }

@@ -29,7 +29,7 @@ enum MongoErrors {
         case UInt32(MONGOC_ERROR_BSON.rawValue):
             return CeleryError(.decoding, "MongoDB \(operation): invalid BSON: \(text)")
         default:
-            if text.localizedCaseInsensitiveContains("too large") {
+            if text.lowercased().contains("too large") {
                 return CeleryError(.tooLarge, "MongoDB \(operation): \(text)")
             }
             return CeleryError(.server, "MongoDB at \(hosts) refused \(operation) (code \(error.code)): \(text)")
