@@ -80,6 +80,8 @@ let package = Package(
                 "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "celery-worker", dependencies: ["CeleryCommands", "ExampleTasks"]),

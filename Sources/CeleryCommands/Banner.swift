@@ -11,7 +11,7 @@ public enum Banner {
     public static let version = "0.1.0"
 
     /// The worker banner.
-    public static func worker(app: Celery, options: WorkerOptions, events: Bool) -> String {
+    public static func worker(app: Celery, options: WorkerOptions, events: Bool, nioExecutor: Bool = false) -> String {
         let now = CeleryDate.format(Date())
         var lines = [
             " -------------- \(options.hostname) v\(version) (swift-celery)",
@@ -22,7 +22,7 @@ public enum Banner {
             "- ** ---------- .> app:         \(app.name)",
             "- ** ---------- .> transport:   \(app.broker.displayURL)",
             "- ** ---------- .> results:     \(app.backend?.displayURL ?? "disabled://")",
-            "- *** --- * --- .> concurrency: \(options.concurrency) (swift tasks), prefetch \(options.prefetch)",
+            "- *** --- * --- .> concurrency: \(options.concurrency) (swift tasks\(nioExecutor ? " on the NIO event loops" : "")), prefetch \(options.prefetch)",
             "-- ******* ---- .> acks:        \(options.acksLate ? "late (at-least-once)" : "early (at-most-once)"), max deliveries \(options.maxDeliveries)",
             "--- ***** ----- .> task events: \(events ? "ON" : "OFF")",
             " -------------- [queues]",

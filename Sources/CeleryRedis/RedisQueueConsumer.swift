@@ -10,9 +10,15 @@ import RESP
 /// A queue-mode consumer. A fetch loop pops atomically (``RedisScript/pop``, as many
 /// messages per call as there are free prefetch slots) while fewer than `prefetch`
 /// deliveries are held (handed out or buffered), like kombu and AMQP prefetch; acks that
-/// arrive while one is in flight go together in the next ack script call; when the queue is empty it waits on its own blocking connection with
-/// `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op rotation that returns as soon as the base
-/// list has an element, without taking it — then pops again. ``next()`` takes from the buffer.
+/// arrive while one is in flight go together in the next ack script call; when the queue is
+/// empty it waits on its own blocking connection with `BLMOVE <queue> <queue> RIGHT RIGHT` —
+/// a no-op rotation that returns as soon as the base list has an element, without taking it —
+/// with the pop script pipelined behind it, so Redis pops the moment the wait ends, with no
+/// extra round trip. ``next()`` takes from the buffer.
+///
+/// Stopping unblocks that wait with `CLIENT UNBLOCK` instead of closing the connection, so a
+/// pop that ran behind it still reaches us and its messages are restored at once (closing could
+/// strand them in `unacked` until the visibility timeout).
 actor RedisQueueConsumer: MessageConsumer {
     struct Held {
         var raw: [UInt8]
@@ -31,6 +37,7 @@ actor RedisQueueConsumer: MessageConsumer {
     private var buffer: [Delivery] = []
     private var bufferWaiter: CheckedContinuation<Void, Never>?
     private var blocking: RedisConnection?
+    private var blockingClientID: Int64?
     private var cancelled = false
     private var stopped = false
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
@@ -97,8 +104,12 @@ actor RedisQueueConsumer: MessageConsumer {
                     wakeBufferWaiter()
                     continue
                 }
-                try await waitForMessages()
+                let woken = try await waitForMessages(thenPop: prefetch - held.count)
                 backoff.reset()
+                if !woken.isEmpty {
+                    buffer.append(contentsOf: woken)
+                    wakeBufferWaiter()
+                }
             } catch {
                 guard active else { return }
                 blocking = nil
@@ -111,11 +122,21 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func popMany(_ count: Int) async throws -> [Delivery] {
+        let (keys, args) = popArguments(count)
+        return await accept(try await RedisScript.pop.run(broker.pool, keys: keys, args: args))
+    }
+
+    private func popArguments(_ count: Int) -> (keys: [String], args: [RESPValue]) {
         let k = broker.keys
         pops += 1
-        let reply = try await RedisScript.pop.run(
-            broker.pool, keys: RedisEnvelope.listKeys(queue: queue) + [k.unacked, k.unackedIndex, k.deliveryCount],
-            args: [RESPValue(RedisBroker.now), RESPValue("\(fallbackTagPrefix).\(pops)"), RESPValue(queue), RESPValue(max(1, count))])
+        return (
+            RedisEnvelope.listKeys(queue: queue) + [k.unacked, k.unackedIndex, k.deliveryCount],
+            [RESPValue(RedisBroker.now), RESPValue("\(fallbackTagPrefix).\(pops)"), RESPValue(queue), RESPValue(max(1, count))]
+        )
+    }
+
+    /// Turns a pop script reply into held deliveries (or restores them when stopped meanwhile).
+    private func accept(_ reply: RESPValue) async -> [Delivery] {
         guard let parts = reply.array, parts.count >= 4 else { return [] }
         var out: [Delivery] = []
         out.reserveCapacity(parts.count / 4)
@@ -145,19 +166,39 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
-    private func waitForMessages() async throws {
+    /// Waits (at most ``waitSlice``) for the base list to get an element, then pops up to
+    /// `count` messages in the same pipeline; returns them (empty after a timeout).
+    private func waitForMessages(thenPop count: Int) async throws -> [Delivery] {
         let connection: RedisConnection
         if let b = blocking, b.isActive {
             connection = b
         } else {
-            connection = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
-            blocking = connection
+            let c = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
+            do {
+                blockingClientID = try await c.send(["CLIENT", "ID"]).int
+            } catch {
+                await c.close()
+                throw error
+            }
+            connection = c
+            blocking = c
         }
-        guard active else { return }
+        guard active else { return [] }
         let seconds = Double(Self.waitSlice.components.seconds)
         let timeout = Self.waitSlice + broker.configuration.commandTimeout
-        _ = try await connection.send(
-            ["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))], timeout: timeout)
+        let (keys, args) = popArguments(count)
+        let replies = try await connection.pipeline(
+            [["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))],
+             RedisScript.pop.evalshaCommand(keys: keys, args: args)], timeout: timeout)
+        if case .error(let e) = replies[0] { throw RESPError(.server, e) }
+        switch replies[1] {
+        case .error(let e) where e.hasPrefix("NOSCRIPT"):
+            return []  // the next pop through the pool loads the script
+        case .error(let e):
+            throw RESPError(.server, e)
+        case let reply:
+            return await accept(reply)
+        }
     }
 
     // MARK: Settlement (called by RedisAcknowledger)
@@ -254,12 +295,21 @@ actor RedisQueueConsumer: MessageConsumer {
     private func halt() async {
         wakeSlotWaiters()
         wakeBufferWaiter()
-        if let b = blocking { await b.close() }
-        blocking = nil
+        if let b = blocking {
+            // End a blocking wait early; the pop pipelined behind it still runs and its reply
+            // still comes (the fetch loop restores what it took). Close only if we cannot.
+            var unblocked = false
+            if let id = blockingClientID {
+                unblocked = (try? await broker.pool.send(["CLIENT", "UNBLOCK", RESPValue(String(id))])) != nil
+            }
+            if !unblocked { await b.close() }
+        }
         fetcher?.cancel()
         // Let a restore or pop in progress finish (and release `unacked_mutex`) before the
         // broker closes its pool.
         await fetcher?.value
+        if let b = blocking { await b.close() }
+        blocking = nil
     }
 
     /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to

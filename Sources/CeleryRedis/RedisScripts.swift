@@ -16,10 +16,15 @@ struct RedisScript: Sendable {
     func run(_ pool: RedisConnectionPool, keys: [String], args: [RESPValue]) async throws -> RESPValue {
         let tail: [RESPValue] = [RESPValue(keys.count)] + keys.map { RESPValue($0) } + args
         do {
-            return try await pool.send([RESPValue("EVALSHA"), RESPValue(sha1)] + tail)
+            return try await pool.send(evalshaCommand(keys: keys, args: args))
         } catch let e as RESPError where e.serverCode == "NOSCRIPT" {
             return try await pool.send([RESPValue("EVAL"), RESPValue(source)] + tail)
         }
+    }
+
+    /// `EVALSHA` of the script, for a pipeline (which must handle a `NOSCRIPT` reply itself).
+    func evalshaCommand(keys: [String], args: [RESPValue]) -> [RESPValue] {
+        [RESPValue("EVALSHA"), RESPValue(sha1), RESPValue(keys.count)] + keys.map { RESPValue($0) } + args
     }
 
     /// Pops up to ARGV[4] messages, oldest first, from the lists KEYS[1…n] (highest priority

@@ -11,6 +11,7 @@ enum BundledTasks: TaskProvider {
 @main
 enum CeleryWorkerMain {
     static func main() async {
+        installNIOExecutorIfRequested()
         await WorkerCommand<BundledTasks>.main()
     }
 }

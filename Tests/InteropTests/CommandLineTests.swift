@@ -10,6 +10,12 @@ import Testing
     var mongo: String? { Interop.env["CELERY_TEST_MONGO_URL"] }
     var admin: String { Interop.root + "/.build/debug/celery-admin" }
 
+    init() {
+        // Also when this suite runs alone (`--filter CommandLineTests`).
+        RedisTransport.register()
+        MongoBackend.register()
+    }
+
     func worker(_ broker: String, _ backend: String, queue: String, name: String, extra: [String] = []) async throws -> Child {
         let w = try Child(
             Interop.workerBinary, ["--broker", broker, "--result-backend", backend, "-c", "2", "-Q", queue, "-n", name] + extra, name: "cli-worker")
@@ -33,6 +39,20 @@ import Testing
         let (status, out) = try await runCommand(beat, ["--schedule", Interop.root + "/Examples/beat-schedule.json", "--dry-run", "2"])
         #expect(status == 0, "\(out)")
         #expect(out.contains("(Asia/Shanghai)") && out.contains(" 00:00:00 +08:00"), "\(out)")
+    }
+
+    /// `--nio-executor`: the worker runs its tasks on the NIO event loops and still works end to end.
+    @Test func workerWithNIOExecutorRunsTasks() async throws {
+        guard Interop.available, let redis, let mongo else { return }
+        let q = Interop.unique("cli-nio")
+        let w = try await worker(redis, mongo, queue: q, name: Interop.unique("cli-nio") + "@test", extra: ["--nio-executor"])
+        defer { w.killNow() }
+        #expect(w.output.contains("on the NIO event loops"), "\(w.output)")
+        for i in 1...3 {
+            let (status, out) = try await adminRun(["call", "tasks.add", "--args", "[\(i), 40]", "--queue", q, "--wait", "--json"], redis, mongo)
+            #expect(status == 0, "\(out)")
+            #expect(out.contains("\"result\" : \(i + 40)") || out.contains("\"result\": \(i + 40)"), "\(out)")
+        }
     }
 
     @Test func adminCallInspectRevokeAgainstAWorkerProcess() async throws {

@@ -35,6 +35,7 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("spawn-worker"), help: "Pre-fill: send every task first, then run this shell command (a worker on the same queue) and measure how fast it drains the queue. Implies --external.") var spawnWorker: String?
     @Option(help: "Seconds to wait for all tasks to finish.") var timeout: Double = 300
     @Flag(help: "Print one JSON document.") var json = false
+    @Flag(name: .customLong("nio-executor"), help: "Run Swift concurrency on the NIO event loops in this process (as celery-worker --nio-executor); read at start-up.") var nioExecutor = false
 
     public init() {}
 
@@ -132,6 +133,7 @@ public struct BenchCommand: AsyncParsableCommand {
         out["rate_limit_per_s"] = .double(rate)
         out["worker"] = .string(external ? "external" : "in-process")
         out["prefilled"] = .bool(spawnWorker != nil)
+        out["nio_executor_in_process"] = .bool(nioExecutor)
         if spawnWorker != nil, let after {
             out["rss_peak_mb"] = .double((after.peakKB / 1024 * 10).rounded() / 10)
             out["rss_end_mb"] = .double((after.rssKB / 1024 * 10).rounded() / 10)
