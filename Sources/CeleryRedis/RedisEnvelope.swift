@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// kombu's Redis message envelope: the whole message as one JSON object with a base64 body,
 /// pushed onto a list (queue mode) or published on a channel (broadcast mode).
@@ -20,7 +21,47 @@ enum RedisEnvelope {
     ]
 
     /// Encodes a message for `routingKey` (the queue, or the exchange for broadcast).
-    static func encode(_ m: BrokerMessage, exchange: String, routingKey: String, deliveryTag: String = UUID().uuidString.lowercased()) throws -> [UInt8] {
+    /// Written straight into bytes in the order a key-sorted `json.dumps` would give; a
+    /// message with extra properties takes the general path (``encodeGeneral``), same output.
+    static func encode(_ m: BrokerMessage, exchange: String, routingKey: String, deliveryTag: String? = nil) throws -> [UInt8] {
+        if m.extraProperties.contains(where: { $0.key != "routing_key" }) {
+            return try encodeGeneral(m, exchange: exchange, routingKey: routingKey, deliveryTag: deliveryTag ?? DeliveryTag.next())
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(m.body.count / 3 * 4 + 360 + exchange.utf8.count + routingKey.utf8.count)
+        out.append(contentsOf: #"{"body":""#.utf8)
+        Base64.encode(m.body, into: &out)
+        out.append(contentsOf: #"","content-encoding":"#.utf8)
+        JSONWriter.writeString(m.contentEncoding, into: &out)
+        out.append(contentsOf: #","content-type":"#.utf8)
+        JSONWriter.writeString(m.contentType, into: &out)
+        out.append(contentsOf: #","headers":"#.utf8)
+        JSONWriter.write(.object(m.headers), into: &out)
+        out.append(contentsOf: #","properties":{"body_encoding":"base64","correlation_id":"#.utf8)
+        if let c = m.correlationId { JSONWriter.writeString(c, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","delivery_info":{"exchange":"#.utf8)
+        JSONWriter.writeString(exchange, into: &out)
+        out.append(contentsOf: #","routing_key":"#.utf8)
+        JSONWriter.writeString(routingKey, into: &out)
+        out.append(contentsOf: #"},"delivery_mode":"#.utf8)
+        out.append(contentsOf: String(m.deliveryMode).utf8)
+        out.append(contentsOf: #","delivery_tag":"#.utf8)
+        if let deliveryTag { JSONWriter.writeString(deliveryTag, into: &out) } else { DeliveryTag.write(into: &out) }
+        if let e = m.expirationMilliseconds {
+            out.append(contentsOf: #","expiration":""#.utf8)
+            out.append(contentsOf: String(e).utf8)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(contentsOf: #","priority":"#.utf8)
+        out.append(contentsOf: String(m.priority ?? 0).utf8)
+        out.append(contentsOf: #","reply_to":"#.utf8)
+        if let r = m.replyTo { JSONWriter.writeString(r, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: "}}".utf8)
+        return out
+    }
+
+    /// The envelope through a ``JSONValue`` tree: any extra properties merged in.
+    static func encodeGeneral(_ m: BrokerMessage, exchange: String, routingKey: String, deliveryTag: String) throws -> [UInt8] {
         var props: [String: JSONValue] = m.extraProperties
         props["routing_key"] = nil  // a routing hint for topic exchanges, carried in delivery_info
         props["correlation_id"] = m.correlationId.map(JSONValue.string) ?? .null
@@ -32,7 +73,7 @@ enum RedisEnvelope {
         props["delivery_tag"] = .string(deliveryTag)
         if let e = m.expirationMilliseconds { props["expiration"] = .string(String(e)) }
         let envelope: JSONValue = [
-            "body": .string(Data(m.body).base64EncodedString()),
+            "body": .string(Base64.encode(m.body)),
             "content-encoding": .string(m.contentEncoding),
             "content-type": .string(m.contentType),
             "headers": .object(m.headers),
@@ -59,8 +100,8 @@ enum RedisEnvelope {
         let body: [UInt8]
         switch (o["body"], props["body_encoding"]?.stringValue) {
         case (.string(let s)?, "base64"?):
-            guard let d = Data(base64Encoded: s) else { return bad("envelope body is not valid base64") }
-            body = Array(d)
+            guard let d = Base64.decode(s) else { return bad("envelope body is not valid base64") }
+            body = d
         case (.string(let s)?, _):
             body = Array(s.utf8)
         case (nil, _), (.null?, _):
@@ -112,4 +153,47 @@ enum RedisEnvelope {
 
     /// All of a queue's lists, highest priority first.
     static func listKeys(queue: String) -> [String] { [0, 3, 6, 9].map { listKey(queue: queue, step: $0) } }
+}
+
+/// Delivery tags in UUID form (kombu uses `uuid4()`): 64 random bits drawn once per process
+/// and a 64-bit counter, so each tag costs no system call. Unique within the process by the
+/// counter, across processes by the random half (version and variant bits set as for v4).
+enum DeliveryTag {
+    private static let prefix: UInt64 = {
+        var g = SystemRandomNumberGenerator()
+        return (g.next() & ~UInt64(0xf000)) | 0x4000  // version 4 nibble in the third group
+    }()
+    private static let counter = Atomic<UInt64>(0)
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends the next tag as a quoted JSON string.
+    static func write(into out: inout [UInt8]) {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let low = (n & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000  // RFC 4122 variant
+        out.append(UInt8(ascii: "\""))
+        func put(_ v: UInt64, _ nibbles: Int) {
+            var shift = (nibbles - 1) * 4
+            while shift >= 0 {
+                out.append(hex[Int(v >> UInt64(shift) & 0xf)])
+                shift -= 4
+            }
+        }
+        put(prefix >> 32, 8)
+        out.append(UInt8(ascii: "-"))
+        put(prefix >> 16 & 0xffff, 4)
+        out.append(UInt8(ascii: "-"))
+        put(prefix & 0xffff, 4)
+        out.append(UInt8(ascii: "-"))
+        put(low >> 48, 4)
+        out.append(UInt8(ascii: "-"))
+        put(low & 0xffff_ffff_ffff, 12)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The next tag as a string.
+    static func next() -> String {
+        var out: [UInt8] = []
+        write(into: &out)
+        return String(decoding: out.dropFirst().dropLast(), as: UTF8.self)
+    }
 }

@@ -66,11 +66,40 @@ public final class EventDispatcher: Sendable {
         String(decoding: type.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
     }
 
+    /// Keys every event carries (``event(_:_:)``); a caller's field of the same name is replaced.
+    static let standardKeys: Set<String> = ["type", "hostname", "timestamp", "utcoffset", "pid", "clock"]
+
+    /// The JSON of ``event(_:_:)``, written directly: the caller's fields (key-sorted), then
+    /// the standard ones — no dictionary copy, no sort of the standard keys.
+    func eventBody(_ type: String, _ fields: [String: JSONValue]) -> [UInt8] {
+        let c = state.withLock { s -> Int64 in s.clock += 1; return s.clock }
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + hostname.utf8.count)
+        out.append(UInt8(ascii: "{"))
+        for (k, v) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) where !Self.standardKeys.contains(k) {
+            JSONWriter.writeString(k, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.write(v, into: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: #""type":"#.utf8)
+        JSONWriter.writeString(type, into: &out)
+        out.append(contentsOf: #","hostname":"#.utf8)
+        JSONWriter.writeString(hostname, into: &out)
+        out.append(contentsOf: #","timestamp":"#.utf8)
+        JSONWriter.write(.double(Date().timeIntervalSince1970), into: &out)
+        out.append(contentsOf: #","utcoffset":0,"pid":"#.utf8)
+        JSONWriter.write(pid, into: &out)
+        out.append(contentsOf: #","clock":"#.utf8)
+        out.append(contentsOf: String(c).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Queues an event for sending; returns at once.
     public func send(_ type: String, _ fields: [String: JSONValue] = [:]) async {
-        let body = JSONValue.object(event(type, fields))
         let msg = BrokerMessage(
-            body: JSONWriter.write(body), headers: ["hostname": .string(hostname)], deliveryMode: 1,
+            body: eventBody(type, fields), headers: ["hostname": .string(hostname)], deliveryMode: 1,
             extraProperties: ["routing_key": .string(Self.routingKey(type))])
         let start = state.withLock { s -> Bool in
             s.queued.append(msg)

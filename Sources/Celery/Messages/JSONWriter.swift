@@ -1,14 +1,14 @@
 /// Writes ``JSONValue``s as compact JSON, the way Python's `json.dumps` does for the same
 /// values: doubles keep a fraction (`3.0`, not `3`), non-ASCII stays UTF-8.
-enum JSONWriter {
-    static func write(_ v: JSONValue) -> [UInt8] {
+package enum JSONWriter {
+    package static func write(_ v: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         write(v, into: &out)
         return out
     }
 
-    static func write(_ v: JSONValue, into out: inout [UInt8]) {
+    package static func write(_ v: JSONValue, into out: inout [UInt8]) {
         switch v {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -46,7 +46,7 @@ enum JSONWriter {
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
