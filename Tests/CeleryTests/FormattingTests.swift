@@ -51,3 +51,20 @@ import Testing
         #expect(CeleryDate.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000000+00:00")
     }
 }
+
+/// The parser's integer fast path (up to 18 characters) and its fallbacks.
+@Suite struct JSONNumberParsingTests {
+    @Test func integersAndFloatsAtTheEdges() throws {
+        let text = "[0,-0,7,-123,123456789012345678,-12345678901234567,1234567890123456789,9223372036854775807,"
+            + "-9223372036854775808,9223372036854775808,1.5,-2.25e3,1E2]"
+        let v = try JSONCoding.parse(Array(text.utf8))
+        let a = try #require(v.arrayValue)
+        let ints: [Int64] = [0, 0, 7, -123, 123_456_789_012_345_678, -12_345_678_901_234_567, 1_234_567_890_123_456_789, .max, .min]
+        for (k, want) in ints.enumerated() { #expect(a[k] == .int(want), "\(k)") }
+        #expect(a[9] == .double(9_223_372_036_854_775_808.0))
+        #expect(a[10] == .double(1.5) && a[11] == .double(-2250) && a[12] == .double(100))
+        for bad in ["01", "-", "1.", "--1", "1e", "[1,]"] {
+            #expect(throws: (any Error).self) { try JSONCoding.parse(Array(bad.utf8)) }
+        }
+    }
+}

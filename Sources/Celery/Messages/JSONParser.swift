@@ -10,13 +10,22 @@ struct JSONParser {
         var description: String { "\(message) at byte \(offset + 1)" }
     }
 
-    private let b: [UInt8]
+    private let b: UnsafeBufferPointer<UInt8>
     private var i = 0
 
-    private init(_ bytes: [UInt8]) { b = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
     static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        var p = JSONParser(Array(bytes))
+        try parse(Array(bytes))
+    }
+
+    /// The hot path (no generic collection, no copy): envelopes and bodies arrive as arrays.
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { try parse(buffer: $0) }
+    }
+
+    static func parse(buffer: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var p = JSONParser(buffer)
         p.skipWS()
         let v = try p.value(depth: 0)
         p.skipWS()
@@ -112,7 +121,15 @@ struct JSONParser {
             guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { throw fail("invalid number") }
             while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
         }
-        let text = String(decoding: b[start..<i], as: UTF8.self)
+        if isInt, i - start <= 18 {  // fits an Int64 whatever the digits
+            var v: Int64 = 0
+            var k = start
+            let negative = b[k] == UInt8(ascii: "-")
+            if negative { k += 1 }
+            while k < i { v = v * 10 + Int64(b[k] &- 0x30); k += 1 }
+            return .int(negative ? -v : v)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         if isInt, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw Failure(message: "invalid number", offset: start) }
         return .double(d)
@@ -144,9 +161,9 @@ struct JSONParser {
         guard i < b.count else { throw fail("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
             defer { i += 1 }
-            return try validated(b[start..<i], at: start)
+            return try validated(UnsafeBufferPointer(rebasing: b[start..<i]), at: start)
         }
-        var out = Array(b[start..<i])
+        var out = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {
             guard i < b.count else { throw fail("unterminated string") }
             let c = b[i]
@@ -179,10 +196,10 @@ struct JSONParser {
             default: throw fail("invalid escape")
             }
         }
-        return try validated(out[...], at: start)
+        return try out.withUnsafeBufferPointer { try validated($0, at: start) }
     }
 
-    private func validated(_ bytes: ArraySlice<UInt8>, at start: Int) throws -> String {
+    private func validated(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) throws -> String {
         guard let s = String(validating: bytes, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in string", offset: start) }
         return s
     }

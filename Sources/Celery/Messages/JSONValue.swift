@@ -146,6 +146,11 @@ public enum JSONCoding {
 
     /// Parses JSON bytes into a ``JSONValue`` (any top-level value is accepted).
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
+        try JSONParser.parse(Array(bytes))
+    }
+
+    /// Parses JSON bytes into a ``JSONValue`` (the array overload: no generic dispatch, no copy).
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSONParser.parse(bytes)
     }
 
