@@ -112,7 +112,10 @@ public final class AMQPChannel: Sendable {
         let loop = connection.eventLoop
         let items = batch.map { ($0.exchange, $0.routingKey, $0.properties, ByteBuffer(bytes: $0.body)) }
         let futures = try await loop.submit {
-            items.map { handler.value.publish(n, exchange: $0.0, routingKey: $0.1, mandatory: mandatory, properties: $0.2, body: $0.3) }
+            let h = handler.value
+            let fs = items.map { h.publish(n, exchange: $0.0, routingKey: $0.1, mandatory: mandatory, properties: $0.2, body: $0.3, flush: false) }
+            h.flush()
+            return fs
         }.get()
         var out: [AMQPPublishResult] = []
         out.reserveCapacity(futures.count)

@@ -30,6 +30,8 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     var lastReceived = NIODeadline.now()
     var heartbeatTask: RepeatedTask?
     var failure: AMQPError?
+    /// A flush is queued on the event loop: writes made until it runs share one syscall.
+    var flushScheduled = false
     let events: AsyncStream<AMQPConnectionEvent>.Continuation
     let endpoint: String
     let logger: Logger
@@ -149,12 +151,25 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
             return context.eventLoop.makeFailedFuture(AMQPError(.invalidState, "channel \(number) is closed; cannot send \(method.name)"))
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(method))), promise: promise)
+        context.write(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(method))), promise: promise)
+        flushSoon()
         return promise.futureResult
     }
 
+    /// Flushes once the event loop has run what is already queued on it (acks of many tasks,
+    /// several publishes), so they leave in one write instead of one syscall each.
+    func flushSoon() {
+        guard let context, !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.execute {
+            self.flushScheduled = false
+            self.context?.flush()
+        }
+    }
+
     func publish(
-        _ number: UInt16, exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: ByteBuffer
+        _ number: UInt16, exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: ByteBuffer,
+        flush: Bool = true
     ) -> EventLoopFuture<AMQPPublishResult> {
         guard let context, failure == nil, let tuning else { return closedFuture() }
         guard channels[number] != nil else {
@@ -169,13 +184,17 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         for (i, f) in content.enumerated() {
             context.write(wrapOutboundOut(f), promise: i == content.count - 1 ? written : nil)
         }
-        context.flush()
+        if flush { flushSoon() }
         guard let seq else { return written.futureResult.map { AMQPPublishResult(confirmed: false) } }
         let confirmed = context.eventLoop.makePromise(of: AMQPPublishResult.self)
         channels[number]!.confirms[seq] = confirmed
         if mandatory { channels[number]!.mandatory.append(seq) }
         return confirmed.futureResult
     }
+
+    /// Flushes what ``publish(_:exchange:routingKey:mandatory:properties:body:flush:)`` wrote
+    /// without flushing (a batch goes out in one write).
+    func flush() { flushSoon() }
 
     /// Registers a consumer stream before `basic.consume` is sent, so no delivery is missed.
     func consume(_ number: UInt16, _ args: AMQPMethod.Consume, into consumer: Consumer) -> EventLoopFuture<Reply> {
