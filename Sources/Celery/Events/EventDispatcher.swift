@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DequeModule
 import Logging
 import Synchronization
 
@@ -25,7 +26,7 @@ public final class EventDispatcher: Sendable {
     /// Most events waiting to be sent.
     public static let bufferLimit = 10_000
     /// Most events in one batch.
-    public static let batchLimit = 256
+    public static let batchLimit = 2048
 
     let broker: any Broker
     let hostname: String
@@ -34,7 +35,7 @@ public final class EventDispatcher: Sendable {
 
     private struct State {
         var clock: Int64 = 0
-        var queued: [BrokerMessage] = []
+        var queued: Deque<BrokerMessage> = []
         var sending = false
         var dropped = 0
         var idleWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
@@ -101,15 +102,21 @@ public final class EventDispatcher: Sendable {
         let msg = BrokerMessage(
             body: eventBody(type, fields), headers: ["hostname": .string(hostname)], deliveryMode: 1,
             extraProperties: ["routing_key": .string(Self.routingKey(type))])
-        let start = state.withLock { s -> Bool in
+        let (start, droppedNow) = state.withLock { s -> (Bool, Int) in
             s.queued.append(msg)
+            var dropped = 0
             if s.queued.count > Self.bufferLimit {
-                s.queued.removeFirst(s.queued.count - Self.bufferLimit)
+                s.queued.removeFirst()
                 s.dropped += 1
+                dropped = s.dropped
             }
-            if s.sending { return false }
+            if s.sending { return (false, dropped) }
             s.sending = true
-            return true
+            return (true, dropped)
+        }
+        if droppedNow == 1 || (droppedNow > 0 && droppedNow % 10_000 == 0) {
+            logger.warning(
+                "\(droppedNow) event(s) dropped so far: the broker takes events slower than this worker makes them (at most \(Self.bufferLimit) wait); monitors miss them")
         }
         if start { Task { await self.drain() } }
     }
