@@ -5,10 +5,12 @@
 #   (prefork, -c C, events on) alternate. Each case runs twice per side:
 #   live      — the worker is running; one producer sends N tasks (end-to-end includes the client);
 #   prefilled — N tasks are queued first, then the worker starts (its drain rate is the worker alone).
+#   On RabbitMQ the live Python run is repeated with confirm_publish (publisher confirms, as ours).
 #   Prints a table with ratios ours/theirs and writes JSON.
 # Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]
 #   BENCH_BROKERS=redis,amqp selects brokers; BENCH_BACKENDS=none,mongodb selects result backends;
-#   REDIS_PORT / RABBITMQ_PORT / MONGO_PORT move the private servers.
+#   REDIS_PORT / RABBITMQ_PORT / MONGO_PORT move the private servers; BENCH_OURS_FLAGS adds
+#   celery-worker flags (e.g. --nio-executor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"; C="${2:-4}"; OUT="${3:-Benchmarks/compare-results.json}"
@@ -41,7 +43,7 @@ fi
 
 run_ours() { # broker backend queue
   # --no-track-started: Celery's default (task_track_started=False), one result write per task on both sides.
-  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)" --no-track-started)
+  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)" --no-track-started ${BENCH_OURS_FLAGS:-})
   [ -n "$2" ] && args+=(--result-backend "$2")
   "$BIN/celery-worker" "${args[@]}" >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
   sleep 2
@@ -62,7 +64,7 @@ run_python() { # broker backend queue
 }
 
 run_ours_prefilled() { # broker backend queue
-  local w="$BIN/celery-worker --broker $1 -c $C -Q $3 -l error -n bench-ours@$(hostname) --no-track-started"
+  local w="$BIN/celery-worker --broker $1 -c $C -Q $3 -l error -n bench-ours@$(hostname) --no-track-started ${BENCH_OURS_FLAGS:-}"
   [ -n "$2" ] && w="$w --result-backend $2"
   "$BIN/celery-bench" --broker "$1" --spawn-worker "$w" --tasks "$N" --queue "$3" --json || true
 }
@@ -85,6 +87,12 @@ for broker in "${brokers[@]}"; do
     echo "==> $label live: python celery"
     py="$(run_python "$broker" "$backend" "bench-py-$RANDOM" | tail -1)"; echo "$py"
     add_result "$label live" "$ours" "$py"
+    if [[ "$broker" == amqp* ]]; then
+      # Same safety on both sides: Python's producer with publisher confirms (ours always confirms).
+      echo "==> $label live: python celery, confirm_publish"
+      pyc="$(PYBENCH_CONFIRM_PUBLISH=1 run_python "$broker" "$backend" "bench-pyc-$RANDOM" | tail -1)"; echo "$pyc"
+      add_result "$label live (py confirms)" "$ours" "$pyc"
+    fi
     echo "==> $label prefilled: python celery"
     py="$(run_python_prefilled "$broker" "$backend" "bench-pyp-$RANDOM" | tail -1)"; echo "$py"
     echo "==> $label prefilled: ours"

@@ -20,6 +20,10 @@ timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 600
 spawn = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
 app = Celery("pybench", broker=os.environ["CELERY_BROKER_URL"], backend=os.environ.get("CELERY_RESULT_BACKEND") or None)
 app.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json")
+# PYBENCH_CONFIRM_PUBLISH=1: the producer waits for RabbitMQ's publisher confirm of every message,
+# as ours always does (Celery's default is to publish unconfirmed).
+if os.environ.get("PYBENCH_CONFIRM_PUBLISH") == "1":
+    app.conf.broker_transport_options = {"confirm_publish": True}
 
 sent, started, done = {}, {}, {}
 lock = threading.Lock()
