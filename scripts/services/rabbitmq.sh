@@ -141,11 +141,23 @@ rabbitmq__running() {
             check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1
 }
 
+# Whether whatever listens on our port answers the AMQP 0-9-1 protocol header with a frame
+# (connection.start): an epmd or another service on the port must not pass for a broker.
+rabbitmq__speaks_amqp() {
+    local first
+    first="$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf "AMQP\0\0\11\1" >&3; head -c 1 <&3 | od -An -tx1' _ "$RABBITMQ_PORT" 2>/dev/null)"
+    [ "$(echo $first)" = "01" ]
+}
+
 rabbitmq_start() {
     rabbitmq__vars
     rabbitmq__install || return 1
+    if ! rabbitmq__running && (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && ! rabbitmq__speaks_amqp; then
+        echo "rabbitmq.sh: 127.0.0.1:$RABBITMQ_PORT is taken by something that does not speak AMQP; choose another RABBITMQ_PORT" >&2
+        return 1
+    fi
     if rabbitmq__running ||
-        { (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && RABBITMQ__FOREIGN=1; }; then
+        { rabbitmq__speaks_amqp && RABBITMQ__FOREIGN=1; }; then
         # Our node (or a node started by another run of this script) is up: reuse it.
         # rabbitmq_stop only stops nodes whose pid files are in our directory.
         rabbitmq__export_urls
