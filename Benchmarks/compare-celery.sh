@@ -9,7 +9,8 @@
 #   Prints a table with ratios ours/theirs and writes JSON.
 # Usage: Benchmarks/compare-celery.sh [N] [C] [OUT.json]
 #   BENCH_BROKERS=redis,amqp selects brokers; BENCH_BACKENDS=none,mongodb selects result backends;
-#   REDIS_PORT / RABBITMQ_PORT / MONGO_PORT move the private servers; BENCH_OURS_FLAGS adds
+#   REDIS_PORT / RABBITMQ_PORT / MONGO_PORT move the private servers (RabbitMQ also takes
+#   PORT+1 for TLS, PORT+10000 for epmd and PORT+20000 for distribution); BENCH_OURS_FLAGS adds
 #   celery-worker flags (e.g. --nio-executor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
