@@ -112,10 +112,8 @@ public final class AMQPChannel: Sendable {
         let loop = connection.eventLoop
         let items = batch.map { ($0.exchange, $0.routingKey, $0.properties, ByteBuffer(bytes: $0.body)) }
         let futures = try await loop.submit {
-            let h = handler.value
-            let fs = items.map { h.publish(n, exchange: $0.0, routingKey: $0.1, mandatory: mandatory, properties: $0.2, body: $0.3, flush: false) }
-            h.flush()
-            return fs
+            // One flush for the whole batch: the handler queues it to run after this closure.
+            items.map { handler.value.publish(n, exchange: $0.0, routingKey: $0.1, mandatory: mandatory, properties: $0.2, body: $0.3) }
         }.get()
         var out: [AMQPPublishResult] = []
         out.reserveCapacity(futures.count)

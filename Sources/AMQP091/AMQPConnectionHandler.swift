@@ -168,8 +168,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     }
 
     func publish(
-        _ number: UInt16, exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: ByteBuffer,
-        flush: Bool = true
+        _ number: UInt16, exchange: String, routingKey: String, mandatory: Bool, properties: AMQPBasicProperties, body: ByteBuffer
     ) -> EventLoopFuture<AMQPPublishResult> {
         guard let context, failure == nil, let tuning else { return closedFuture() }
         guard channels[number] != nil else {
@@ -184,17 +183,13 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         for (i, f) in content.enumerated() {
             context.write(wrapOutboundOut(f), promise: i == content.count - 1 ? written : nil)
         }
-        if flush { flushSoon() }
+        flushSoon()
         guard let seq else { return written.futureResult.map { AMQPPublishResult(confirmed: false) } }
         let confirmed = context.eventLoop.makePromise(of: AMQPPublishResult.self)
         channels[number]!.confirms[seq] = confirmed
         if mandatory { channels[number]!.mandatory.append(seq) }
         return confirmed.futureResult
     }
-
-    /// Flushes what ``publish(_:exchange:routingKey:mandatory:properties:body:flush:)`` wrote
-    /// without flushing (a batch goes out in one write).
-    func flush() { flushSoon() }
 
     /// Registers a consumer stream before `basic.consume` is sent, so no delivery is missed.
     func consume(_ number: UInt16, _ args: AMQPMethod.Consume, into consumer: Consumer) -> EventLoopFuture<Reply> {

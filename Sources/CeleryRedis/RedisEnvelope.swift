@@ -164,7 +164,6 @@ enum DeliveryTag {
         return (g.next() & ~UInt64(0xf000)) | 0x4000  // version 4 nibble in the third group
     }()
     private static let counter = Atomic<UInt64>(0)
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends the next tag as a quoted JSON string.
     static func write(into out: inout [UInt8]) {
@@ -174,7 +173,7 @@ enum DeliveryTag {
         func put(_ v: UInt64, _ nibbles: Int) {
             var shift = (nibbles - 1) * 4
             while shift >= 0 {
-                out.append(hex[Int(v >> UInt64(shift) & 0xf)])
+                out.append(JSONWriter.hex[Int(v >> UInt64(shift) & 0xf)])
                 shift -= 4
             }
         }

@@ -14,11 +14,12 @@ struct RedisScript: Sendable {
 
     /// Runs the script on a pooled connection.
     func run(_ pool: RedisConnectionPool, keys: [String], args: [RESPValue]) async throws -> RESPValue {
-        let tail: [RESPValue] = [RESPValue(keys.count)] + keys.map { RESPValue($0) } + args
+        let command = evalshaCommand(keys: keys, args: args)
         do {
-            return try await pool.send(evalshaCommand(keys: keys, args: args))
+            return try await pool.send(command)
         } catch let e as RESPError where e.serverCode == "NOSCRIPT" {
-            return try await pool.send([RESPValue("EVAL"), RESPValue(source)] + tail)
+            // Same arguments after the script itself instead of its digest.
+            return try await pool.send([RESPValue("EVAL"), RESPValue(source)] + command.dropFirst(2))
         }
     }
 

@@ -41,6 +41,30 @@ import Testing
         try await broker.close()
     }
 
+    /// A server that lost its script cache (restart, `SCRIPT FLUSH`) answers NOSCRIPT: the pop
+    /// through the pool falls back to EVAL, and the pop pipelined behind a blocking wait gives
+    /// way to it — nothing is lost, the message is delivered.
+    @Test func deliveryAfterTheServerForgetsOurScripts() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let broker = try await RedisBroker(url: url)
+        let q = TestRedis.unique("noscript")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 2))
+        #expect(try await TestRedis.next(c, within: .milliseconds(300)) == nil)  // now waiting on BLMOVE
+        _ = try await broker.pool.send(["SCRIPT", "FLUSH"])
+        _ = try await broker.publish(TestRedis.message(1, id: "after-flush"), to: .queue(q))
+        let d = try #require(try await TestRedis.next(c, within: .seconds(5)))
+        #expect(d.message.taskId == "after-flush")
+        try await d.ack()
+        _ = try await broker.pool.send(["SCRIPT", "FLUSH"])
+        _ = try await broker.publish(TestRedis.message(2, id: "second"), to: .queue(q))
+        let d2 = try #require(try await TestRedis.next(c, within: .seconds(5)))
+        #expect(d2.message.taskId == "second")
+        try await d2.ack()
+        await c.cancel()
+        #expect(try await broker.queueLength(q) == 0)
+        try await broker.close()
+    }
+
     @Test func cancelledConsumersUnackedMessagesAreRestoredRedelivered() async throws {
         guard let url = try TestRedis.url() else { return }
         let broker = try await RedisBroker(url: url)

@@ -152,12 +152,17 @@ rabbitmq__speaks_amqp() {
 rabbitmq_start() {
     rabbitmq__vars
     rabbitmq__install || return 1
-    if ! rabbitmq__running && (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null && ! rabbitmq__speaks_amqp; then
-        echo "rabbitmq.sh: 127.0.0.1:$RABBITMQ_PORT is taken by something that does not speak AMQP; choose another RABBITMQ_PORT" >&2
-        return 1
+    local reuse=0
+    if rabbitmq__running; then
+        reuse=1
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_PORT") 2>/dev/null; then
+        if ! rabbitmq__speaks_amqp; then
+            echo "rabbitmq.sh: 127.0.0.1:$RABBITMQ_PORT is taken by something that does not speak AMQP; choose another RABBITMQ_PORT" >&2
+            return 1
+        fi
+        reuse=1 RABBITMQ__FOREIGN=1
     fi
-    if rabbitmq__running ||
-        { rabbitmq__speaks_amqp && RABBITMQ__FOREIGN=1; }; then
+    if [ $reuse = 1 ]; then
         # Our node (or a node started by another run of this script) is up: reuse it.
         # rabbitmq_stop only stops nodes whose pid files are in our directory.
         rabbitmq__export_urls

@@ -49,29 +49,16 @@ public final class EventDispatcher: Sendable {
         self.logger = logger
     }
 
-    /// Builds an event body.
-    public func event(_ type: String, _ fields: [String: JSONValue]) -> [String: JSONValue] {
-        let c = state.withLock { s -> Int64 in s.clock += 1; return s.clock }
-        var e = fields
-        e["type"] = .string(type)
-        e["hostname"] = .string(hostname)
-        e["timestamp"] = .double(Date().timeIntervalSince1970)
-        e["utcoffset"] = 0
-        e["pid"] = pid
-        e["clock"] = .int(c)
-        return e
-    }
-
     /// Celery's routing key of an event type: `task-started` → `task.started`.
     public static func routingKey(_ type: String) -> String {
         String(decoding: type.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
     }
 
-    /// Keys every event carries (``event(_:_:)``); a caller's field of the same name is replaced.
+    /// Keys every event carries; a caller's field of the same name is replaced.
     static let standardKeys: Set<String> = ["type", "hostname", "timestamp", "utcoffset", "pid", "clock"]
 
-    /// The JSON of ``event(_:_:)``, written directly: the caller's fields (key-sorted), then
-    /// the standard ones — no dictionary copy, no sort of the standard keys.
+    /// An event's JSON body, written directly: the caller's fields (key-sorted), then the
+    /// standard ones (`type`, `hostname`, `timestamp`, `utcoffset`, `pid`, the next `clock`).
     func eventBody(_ type: String, _ fields: [String: JSONValue]) -> [UInt8] {
         let c = state.withLock { s -> Int64 in s.clock += 1; return s.clock }
         var out: [UInt8] = []

@@ -44,7 +44,8 @@ package enum JSONWriter {
         }
     }
 
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Lower-case hex digits, shared by the writers that spell bytes out.
+    package static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

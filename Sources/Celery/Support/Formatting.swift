@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Number formatting without Foundation's `String(format:)`, so the library needs only
 /// FoundationEssentials (the full Foundation and ICU would add ~6 MB to every worker's RSS).
 package enum Format {
@@ -14,8 +10,7 @@ package enum Format {
 
     /// Two lower-case hex digits (`%02x`).
     package static func hexByte(_ b: UInt8) -> String {
-        let table: [Character] = Array("0123456789abcdef")
-        return String([table[Int(b >> 4)], table[Int(b & 0x0f)]])
+        String(decoding: [JSONWriter.hex[Int(b >> 4)], JSONWriter.hex[Int(b & 0x0f)]], as: UTF8.self)
     }
 
     /// Lower-case hex of every byte.
