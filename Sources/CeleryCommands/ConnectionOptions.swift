@@ -9,6 +9,9 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Flags every command shares: where the broker and the results are, and how much to log.
 public struct ConnectionOptions: ParsableArguments, Sendable {
@@ -124,6 +127,10 @@ enum LoggingBootstrap {
             return !d
         }
         guard first else { return }
+        // StreamLogHandler stamps each line with glibc's `localtime`, which re-reads the time
+        // zone (a `stat` of /etc/localtime) on every call unless TZ is set. Naming the same
+        // default file explicitly keeps the local time and saves a system call per log line.
+        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level

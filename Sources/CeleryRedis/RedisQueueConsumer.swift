@@ -49,6 +49,8 @@ actor RedisQueueConsumer: MessageConsumer {
     /// Prefix of the tags given to envelopes that carry none (`<prefix>.<n>`).
     private let fallbackTagPrefix = UUID().uuidString.lowercased()
     private var pops = 0
+    /// Whether the last pop returned fewer messages than it asked for.
+    private var queueSeenEmpty = false
 
     init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
         self.broker = broker
@@ -97,22 +99,36 @@ actor RedisQueueConsumer: MessageConsumer {
                 // Also on a busy queue: messages of crashed consumers must come back even
                 // when this consumer never has to wait.
                 try await restoreIfDue()
-                let popped = try await popMany(prefetch - held.count)
-                if !popped.isEmpty {
-                    backoff.reset()
-                    buffer.append(contentsOf: popped)
-                    wakeBufferWaiter()
-                    continue
+                if !queueSeenEmpty {
+                    let want = prefetch - held.count
+                    let popped = try await popMany(want)
+                    if !popped.isEmpty {
+                        backoff.reset()
+                        queueSeenEmpty = popped.count < want
+                        buffer.append(contentsOf: popped)
+                        wakeBufferWaiter()
+                        continue
+                    }
                 }
-                let woken = try await waitForMessages(thenPop: prefetch - held.count)
+                // The last pop got less than it asked for, so the queue was empty then: wait
+                // right away (the wait returns at once if messages arrived since) instead of
+                // spending a round trip on a pop that would most likely come back empty.
+                let want = prefetch - held.count
+                let woken = try await waitForMessages(thenPop: want)
                 backoff.reset()
+                queueSeenEmpty = woken.count < want
                 if !woken.isEmpty {
                     buffer.append(contentsOf: woken)
                     wakeBufferWaiter()
+                    // Let the deliveries go out to the worker before this actor spends time on
+                    // the next wait's round trip (on a single-threaded executor the write would
+                    // come first).
+                    await Task.yield()
                 }
             } catch {
                 guard active else { return }
                 blocking = nil
+                queueSeenEmpty = false
                 let delay = backoff.nextDelay()
                 let what = (error as? RESPError)?.message ?? "\(error)"
                 broker.logger.warning("Redis consumer of \(queue) failed (\(what)); retrying in \(delay)")

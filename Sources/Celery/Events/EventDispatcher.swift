@@ -135,6 +135,9 @@ public final class EventDispatcher: Sendable {
     }
 
     private func drain() async {
+        // Events come in bursts (received, started and succeeded within microseconds for a
+        // short task): let the sender's caller run on before the first batch is taken.
+        await Task.yield()
         while true {
             let (batch, waiters) = state.withLock { s -> ([BrokerMessage], [CheckedContinuation<Bool, Never>]) in
                 if s.queued.isEmpty {
