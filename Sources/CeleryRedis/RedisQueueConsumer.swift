@@ -57,7 +57,7 @@ actor RedisQueueConsumer: MessageConsumer {
         self.queue = queue
         self.prefetch = max(1, prefetch)
         self.id = id
-        await start()
+        start()
     }
 
     private func start() {

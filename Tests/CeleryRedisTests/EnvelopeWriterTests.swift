@@ -81,4 +81,25 @@ import Testing
         let again = try #require(try JSONCoding.parse(d.eventBody("task-started", [:])).objectValue)
         #expect(again["clock"]?.intValue == 2 && again.count == 6)
     }
+
+    /// The ordered form (the worker's per-task events) writes the same document as the
+    /// dictionary form: the caller's fields in the order given, standard keys replaced.
+    @Test func orderedEventBodyMatchesTheDictionaryForm() throws {
+        let d = EventDispatcher(broker: InMemoryBroker(), hostname: "w@h", logger: .init(label: "t"))
+        let ordered = d.eventBody("task-succeeded", ordered: [
+            "uuid": "abc", "runtime": 0.5, "pid": 1, "result": "'x'", "exception": nil, "clock": 99,
+        ])
+        let text = String(decoding: ordered, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"uuid":"abc","runtime":0.5,"result":"'x'","exception":null,"type":"task-succeeded","hostname":"w@h","timestamp":"#))
+        let o = try #require(try JSONCoding.parse(ordered).objectValue)
+        let fromDictionary = try #require(try JSONCoding.parse(d.eventBody("task-succeeded", [
+            "uuid": "abc", "runtime": 0.5, "pid": 1, "result": "'x'", "exception": nil, "clock": 99,
+        ])).objectValue)
+        #expect(o["pid"]?.intValue == Int64(ProcessInfo.processInfo.processIdentifier) && o["clock"]?.intValue == 1)
+        #expect(fromDictionary["clock"]?.intValue == 2)
+        for k in ["uuid", "runtime", "result", "exception", "type", "hostname", "utcoffset", "pid"] {
+            #expect(o[k] == fromDictionary[k], "\(k)")
+        }
+        #expect(o.count == fromDictionary.count && o.count == 10)
+    }
 }

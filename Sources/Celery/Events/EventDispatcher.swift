@@ -32,6 +32,8 @@ public final class EventDispatcher: Sendable {
     let hostname: String
     let logger: Logger
     private let pid = JSONValue.int(Int64(ProcessInfo.processInfo.processIdentifier))
+    /// Every event's message headers (built once).
+    private let headers: [String: JSONValue]
 
     private struct State {
         var clock: Int64 = 0
@@ -47,6 +49,7 @@ public final class EventDispatcher: Sendable {
         self.broker = broker
         self.hostname = hostname
         self.logger = logger
+        headers = ["hostname": .string(hostname)]
     }
 
     /// Celery's routing key of an event type: `task-started` → `task.started`.
@@ -54,22 +57,47 @@ public final class EventDispatcher: Sendable {
         String(decoding: type.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
     }
 
-    /// Keys every event carries; a caller's field of the same name is replaced.
-    static let standardKeys: Set<String> = ["type", "hostname", "timestamp", "utcoffset", "pid", "clock"]
+    /// Whether `key` is one of the keys every event carries (`type`, `hostname`, `timestamp`,
+    /// `utcoffset`, `pid`, `clock`); a caller's field of the same name is replaced.
+    @inline(__always)
+    static func isStandardKey(_ key: String) -> Bool {
+        switch key {
+        case "type", "hostname", "timestamp", "utcoffset", "pid", "clock": return true
+        default: return false
+        }
+    }
 
     /// An event's JSON body, written directly: the caller's fields (key-sorted), then the
     /// standard ones (`type`, `hostname`, `timestamp`, `utcoffset`, `pid`, the next `clock`).
     func eventBody(_ type: String, _ fields: [String: JSONValue]) -> [UInt8] {
+        eventBody(type) { out in
+            for (k, v) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) where !Self.isStandardKey(k) {
+                Self.writeField(k, v, into: &out)
+            }
+        }
+    }
+
+    /// The same with the caller's fields in the order given (no dictionary to build or sort).
+    func eventBody(_ type: String, ordered fields: KeyValuePairs<String, JSONValue>) -> [UInt8] {
+        eventBody(type) { out in
+            for (k, v) in fields where !Self.isStandardKey(k) { Self.writeField(k, v, into: &out) }
+        }
+    }
+
+    @inline(__always)
+    private static func writeField(_ k: String, _ v: JSONValue, into out: inout [UInt8]) {
+        JSONWriter.writeString(k, into: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONWriter.write(v, into: &out)
+        out.append(UInt8(ascii: ","))
+    }
+
+    private func eventBody(_ type: String, fields writeFields: (inout [UInt8]) -> Void) -> [UInt8] {
         let c = state.withLock { s -> Int64 in s.clock += 1; return s.clock }
         var out: [UInt8] = []
-        out.reserveCapacity(160 + hostname.utf8.count)
+        out.reserveCapacity(256 + hostname.utf8.count)
         out.append(UInt8(ascii: "{"))
-        for (k, v) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) where !Self.standardKeys.contains(k) {
-            JSONWriter.writeString(k, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.write(v, into: &out)
-            out.append(UInt8(ascii: ","))
-        }
+        writeFields(&out)
         out.append(contentsOf: #""type":"#.utf8)
         JSONWriter.writeString(type, into: &out)
         out.append(contentsOf: #","hostname":"#.utf8)
@@ -86,8 +114,18 @@ public final class EventDispatcher: Sendable {
 
     /// Queues an event for sending; returns at once.
     public func send(_ type: String, _ fields: [String: JSONValue] = [:]) async {
+        enqueue(type, body: eventBody(type, fields))
+    }
+
+    /// Queues an event whose fields are written in the order given; returns at once. The
+    /// worker's per-task events use this (no dictionary per event).
+    public func send(_ type: String, ordered fields: KeyValuePairs<String, JSONValue>) async {
+        enqueue(type, body: eventBody(type, ordered: fields))
+    }
+
+    private func enqueue(_ type: String, body: [UInt8]) {
         let msg = BrokerMessage(
-            body: eventBody(type, fields), headers: ["hostname": .string(hostname)], deliveryMode: 1,
+            body: body, headers: headers, deliveryMode: 1,
             extraProperties: ["routing_key": .string(Self.routingKey(type))])
         let (start, droppedNow) = state.withLock { s -> (Bool, Int) in
             s.queued.append(msg)

@@ -17,9 +17,13 @@ extension Worker {
     /// Processes one delivery: validate, run, store, settle. Never throws, never crashes.
     func execute(_ inc: Incoming) async {
         let d = inc.delivery
+        // The task's logger: the worker's metadata plus task_id and task_name, set in one
+        // assignment (a handler may render its metadata on every change).
         var log = logger
-        if let id = inc.message?.id ?? d.message.taskId { log[metadataKey: "task_id"] = .string(id) }
-        if let name = inc.message?.task ?? d.message.taskName { log[metadataKey: "task_name"] = .string(name) }
+        var metadata = log.handler.metadata
+        if let id = inc.message?.id ?? d.message.taskId { metadata["task_id"] = .string(id) }
+        if let name = inc.message?.task ?? d.message.taskName { metadata["task_name"] = .string(name) }
+        log.handler.metadata = metadata
 
         // 1. Bad input: reject with a reason, store FAILURE when there is an id.
         if let reason = rejectionReason(inc) {
@@ -33,7 +37,7 @@ extension Worker {
             }
             do { try await d.deadLetter(reason: reason.message) } catch { log.error("dead-lettering failed: \(error)") }
             if let id = inc.message?.id ?? d.message.taskId {
-                await events?.send("task-rejected", ["uuid": .string(id), "requeue": false, "reason": .string(reason.message)])
+                await events?.send("task-rejected", ordered: ["uuid": .string(id), "requeue": false, "reason": .string(reason.message)])
             }
             return
         }
@@ -50,7 +54,7 @@ extension Worker {
             meta.dateDone = Date()
             if !m.ignoreResult { _ = await storeReliably(meta, log: log) }
             try? await d.ack()
-            await events?.send("task-revoked", ["uuid": .string(m.id), "terminated": false, "expired": .bool(expired), "signum": nil])
+            await events?.send("task-revoked", ordered: ["uuid": .string(m.id), "terminated": false, "expired": .bool(expired), "signum": nil])
             return
         }
 
@@ -68,7 +72,7 @@ extension Worker {
             started.result = ["pid": .int(Int64(ProcessInfo.processInfo.processIdentifier)), "hostname": .string(options.hostname)]
             do { try await app.backend!.store(started) } catch { log.warning("could not store STARTED: \(error)") }
         }
-        await events?.send("task-started", ["uuid": .string(m.id)])
+        await events?.send("task-started", ordered: ["uuid": .string(m.id)])
         log.info("task started\(d.redelivered ? " (redelivered, delivery \(d.deliveryCount))" : "")")
         let ctx = TaskContext(
             id: m.id, name: m.task, retries: m.retries, args: m.args, kwargs: m.kwargs, route: d.route,
@@ -126,7 +130,7 @@ extension Worker {
             state.withLock { $0.stats.failed += 1 }
             log.error("task exceeded its \(hardLimit ? "hard" : "soft") time limit of \(limit.seconds)s")
         }
-        await events?.send(Self.eventType(meta.status), [
+        await events?.send(Self.eventType(meta.status), ordered: [
             "uuid": .string(m.id), "runtime": .double(runtime),
             "result": meta.status == .success ? .string(PythonRepr.repr(meta.result)) : .null,
             "exception": meta.status == .failure ? .string(meta.error.map { "\($0.type)(\(PythonRepr.repr(.string($0.message))))" } ?? "") : .null,

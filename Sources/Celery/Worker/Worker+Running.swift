@@ -109,7 +109,7 @@ extension Worker {
             return false
         }
         state.withLock { $0.stats.retried += 1 }
-        await events?.send("task-retried", ["uuid": .string(m.id), "exception": .string(describe(error)), "retries": .int(Int64(next.retries))])
+        await events?.send("task-retried", ordered: ["uuid": .string(m.id), "exception": .string(describe(error)), "retries": .int(Int64(next.retries))])
         log.info("task retry \(next.retries) in \(Format.fixed(delay.seconds, places: 3))s: \(describe(error))")
         if storeResults {
             var meta = base

@@ -270,7 +270,7 @@ public final class Worker: Sendable {
             }
         }
         if let m = inc.message {
-            await events?.send("task-received", [
+            await events?.send("task-received", ordered: [
                 "uuid": .string(m.id), "name": .string(m.task), "args": .string(m.argsrepr ?? PythonRepr.args(m.args)),
                 "kwargs": .string(m.kwargsrepr ?? PythonRepr.kwargs(m.kwargs)), "root_id": m.rootId.map(JSONValue.string) ?? .null,
                 "parent_id": m.parentId.map(JSONValue.string) ?? .null, "retries": .int(Int64(m.retries)),
