@@ -34,7 +34,8 @@ actor RabbitMQConsumer: MessageConsumer {
     private var channel: AMQPChannel?
     private var queueInfo = RabbitMQConnectionKeeper.QueueInfo(hasDeadLetterExchange: false)
     private var buffer: [(AMQPMessage, AMQPChannel)] = []  // small: at most the prefetch
-    private var waiter: CheckedContinuation<Void, Never>?
+    /// Callers of ``next()`` waiting (any number; each re-checks when woken).
+    private var waiters: [CheckedContinuation<Void, Never>] = []
     /// Bumped per subscription so a stale pump's end is ignored.
     private var generation = 0
     private var subscribed = false
@@ -96,8 +97,7 @@ actor RabbitMQConsumer: MessageConsumer {
 
     private func push(_ m: AMQPMessage, _ ch: AMQPChannel) {
         buffer.append((m, ch))
-        waiter?.resume()
-        waiter = nil
+        wake()
     }
 
     private func ended(_ gen: Int, _ error: (any Error)?) {
@@ -107,13 +107,14 @@ actor RabbitMQConsumer: MessageConsumer {
         // ackable until cancel() closes it). An error means the channel is gone.
         if error != nil { channel = nil }
         lastError = error
-        waiter?.resume()
-        waiter = nil
+        wake()
     }
 
     private func wake() {
-        waiter?.resume()
-        waiter = nil
+        guard !waiters.isEmpty else { return }
+        let waiting = waiters
+        waiters.removeAll()
+        for w in waiting { w.resume() }
     }
 
     func next() async throws -> Delivery? {
@@ -141,7 +142,7 @@ actor RabbitMQConsumer: MessageConsumer {
                 continue
             }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { waiter = $0 }
+                await withCheckedContinuation { waiters.append($0) }
             } onCancel: {
                 Task { await self.wake() }
             }

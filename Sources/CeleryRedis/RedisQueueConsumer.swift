@@ -35,7 +35,8 @@ actor RedisQueueConsumer: MessageConsumer {
     private var prefetch: Int
     private var held: [String: Held] = [:]
     private var buffer: [Delivery] = []
-    private var bufferWaiter: CheckedContinuation<Void, Never>?
+    /// Callers of ``next()`` waiting for the buffer (any number; each re-checks when woken).
+    private var bufferWaiters: [CheckedContinuation<Void, Never>] = []
     private var blocking: RedisConnection?
     private var blockingClientID: Int64?
     private var cancelled = false
@@ -77,7 +78,7 @@ actor RedisQueueConsumer: MessageConsumer {
             if !buffer.isEmpty { return buffer.removeFirst() }
             guard active, !Task.isCancelled else { return nil }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { bufferWaiter = $0 }
+                await withCheckedContinuation { bufferWaiters.append($0) }
             } onCancel: {
                 Task { await self.wakeBufferWaiter() }
             }
@@ -85,8 +86,9 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func wakeBufferWaiter() {
-        bufferWaiter?.resume()
-        bufferWaiter = nil
+        let waiting = bufferWaiters
+        bufferWaiters.removeAll()
+        for w in waiting { w.resume() }
     }
 
     private func fetchLoop() async {

@@ -178,6 +178,21 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
         #expect(ContinuousClock.now - t0 >= .milliseconds(390))
     }
 
+    /// `--broker-ceiling`: every message published is delivered and acknowledged once (eight
+    /// takers on one consumer), and the queue is left empty.
+    @Test func brokerCeilingMovesEveryMessageOnce() async throws {
+        let name = "ceiling-\(UUID().uuidString.prefix(8))"
+        let broker = InMemoryBroker.named(name)
+        let out = try await BenchCeiling.run(broker: broker, messages: 3000, queue: "cq")
+        #expect(out["received"] == 3000 && out["messages"] == 3000)
+        #expect((out["publish_per_s"]?.doubleValue ?? 0) > 0 && (out["deliver_ack_per_s"]?.doubleValue ?? 0) > 0)
+        #expect(try await broker.queueLength("cq") == 0)
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--mode", "broadcast"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--external"]) }
+        var cmd = try BenchCommand.parse(["--broker", "memory://\(name)", "--broker-ceiling", "--tasks", "500", "--json"])
+        try await cmd.run()
+    }
+
     /// A spawned worker that exits at once ends the run with an error, not after the timeout.
     @Test func benchStopsWhenTheSpawnedWorkerExits() async throws {
         var cmd = try BenchCommand.parse(["--broker", "memory://bench-\(UUID().uuidString.prefix(8))", "--tasks", "5", "--spawn-worker", "exit 3", "--timeout", "60"])

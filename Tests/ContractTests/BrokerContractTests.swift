@@ -36,6 +36,38 @@ import Testing
         try await broker.close()
     }
 
+    /// Several tasks may wait in `next()` on one consumer at once (a pool of takers): every
+    /// message reaches exactly one of them and none is left waiting forever.
+    @Test(arguments: TestServers.brokers)
+    func oneConsumerServesConcurrentReaders(url: String) async throws {
+        let broker = try await TestServers.broker(url)
+        let q = TestServers.unique("readers")
+        let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 4))
+        let total = 40
+        let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
+            for _ in 0..<6 {
+                g.addTask {
+                    var got: [Int] = []
+                    while let d = try await next(c, within: .milliseconds(1500)) {
+                        got.append(number(d) ?? -1)
+                        try await d.ack()
+                    }
+                    return got
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))  // the readers are waiting now
+            for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
+            var all: [[Int]] = []
+            for try await part in g { all.append(part) }
+            return all
+        }
+        let all = seen.flatMap { $0 }
+        #expect(all.count == total, "\(seen.map(\.count))")
+        #expect(Set(all) == Set(0..<total))
+        await c.cancel()
+        try await broker.close()
+    }
+
     @Test(arguments: TestServers.brokers)
     func queueDeliversEachMessageExactlyOnce(url: String) async throws {
         let broker = try await TestServers.broker(url)

@@ -35,14 +35,15 @@ public final class InMemoryBroker: Broker {
         var prefetch: Int
         var unacked: [UInt64: Stored] = [:]
         var buffer: Deque<(UInt64, Stored)> = []
-        var waiter: CheckedContinuation<Delivery?, Never>?
+        /// Callers of `next()` waiting, oldest first, by token.
+        var waiters: Deque<(UInt64, CheckedContinuation<Delivery?, Never>)> = []
         var paused = false
     }
 
     struct SubscriberState {
         var channel: String
         var buffer: Deque<BrokerMessage> = []
-        var waiter: CheckedContinuation<Delivery?, Never>?
+        var waiters: Deque<(UInt64, CheckedContinuation<Delivery?, Never>)> = []
         var dropped = 0
     }
 
@@ -105,8 +106,7 @@ public final class InMemoryBroker: Broker {
                 var count = 0
                 var wakes: [(CheckedContinuation<Delivery?, Never>, Delivery)] = []
                 for id in s.subscribers.keys where s.subscribers[id]!.channel == channel {
-                    if let w = s.subscribers[id]!.waiter {
-                        s.subscribers[id]!.waiter = nil
+                    if let (_, w) = s.subscribers[id]!.waiters.popFirst() {
                         wakes.append((w, Delivery(message: message, route: route, acknowledger: nil)))
                         count += 1
                     } else if s.subscribers[id]!.buffer.count < broadcastBufferLimit {
@@ -186,7 +186,9 @@ public final class InMemoryBroker: Broker {
     /// Hands ready messages to consumers with free prefetch, round-robin.
     private func dispatch(_ s: inout State, queue q: String) -> [(CheckedContinuation<Delivery?, Never>, Delivery)] {
         var wakes: [(CheckedContinuation<Delivery?, Never>, Delivery)] = []
-        guard var qs = s.queues[q] else { return wakes }
+        // Taken out of the dictionary while it changes: a copy left behind would make the
+        // first `removeFirst` copy the whole ready queue (quadratic draining).
+        guard var qs = s.queues.removeValue(forKey: q) else { return wakes }
         defer { s.queues[q] = qs }
         while !qs.ready.isEmpty, !qs.consumers.isEmpty {
             var chosen: UInt64?
@@ -204,8 +206,7 @@ public final class InMemoryBroker: Broker {
             let tag = s.nextId
             s.nextId += 1
             s.consumers[id]!.unacked[tag] = stored
-            if let w = s.consumers[id]!.waiter {
-                s.consumers[id]!.waiter = nil
+            if let (_, w) = s.consumers[id]!.waiters.popFirst() {
                 wakes.append((w, makeDelivery(consumer: id, tag: tag, stored: stored, queue: q)))
             } else {
                 s.consumers[id]!.buffer.append((tag, stored))
@@ -245,7 +246,11 @@ public final class InMemoryBroker: Broker {
     enum Settlement { case ack, requeue, deadLetter(String) }
 
     fileprivate func next(_ id: UInt64, route: Route) async -> Delivery? {
-        await withTaskCancellationHandler {
+        let token = state.withLock { s -> UInt64 in
+            s.nextId += 1
+            return s.nextId
+        }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (cont: CheckedContinuation<Delivery?, Never>) in
                 let immediate: Delivery?? = state.withLock { s in
                     if Task.isCancelled { return .some(nil) }
@@ -255,14 +260,14 @@ public final class InMemoryBroker: Broker {
                         if let (tag, stored) = s.consumers[id]!.buffer.popFirst() {
                             return .some(makeDelivery(consumer: id, tag: tag, stored: stored, queue: q))
                         }
-                        s.consumers[id]!.waiter = cont
+                        s.consumers[id]!.waiters.append((token, cont))
                         return .none
                     case .broadcast:
                         guard s.subscribers[id] != nil else { return .some(nil) }
                         if let m = s.subscribers[id]!.buffer.popFirst() {
                             return .some(Delivery(message: m, route: route, acknowledger: nil))
                         }
-                        s.subscribers[id]!.waiter = cont
+                        s.subscribers[id]!.waiters.append((token, cont))
                         return .none
                     }
                 }
@@ -270,8 +275,12 @@ public final class InMemoryBroker: Broker {
             }
         } onCancel: {
             let w = state.withLock { s -> CheckedContinuation<Delivery?, Never>? in
-                if let w = s.consumers[id]?.waiter { s.consumers[id]!.waiter = nil; return w }
-                if let w = s.subscribers[id]?.waiter { s.subscribers[id]!.waiter = nil; return w }
+                if let i = s.consumers[id]?.waiters.firstIndex(where: { $0.0 == token }) {
+                    return s.consumers[id]!.waiters.remove(at: i).1
+                }
+                if let i = s.subscribers[id]?.waiters.firstIndex(where: { $0.0 == token }) {
+                    return s.subscribers[id]!.waiters.remove(at: i).1
+                }
                 return nil
             }
             w?.resume(returning: nil)
@@ -281,32 +290,31 @@ public final class InMemoryBroker: Broker {
     /// Removes a consumer; its unacknowledged messages go back to the front of the queue,
     /// marked redelivered, in delivery order.
     fileprivate func cancel(_ id: UInt64) {
-        let (waiter, wakes) = state.withLock { s -> (CheckedContinuation<Delivery?, Never>?, [(CheckedContinuation<Delivery?, Never>, Delivery)]) in
-            if let sub = s.subscribers.removeValue(forKey: id) { return (sub.waiter, []) }
-            guard let c = s.consumers.removeValue(forKey: id) else { return (nil, []) }
+        let (waiting, wakes) = state.withLock { s -> ([CheckedContinuation<Delivery?, Never>], [(CheckedContinuation<Delivery?, Never>, Delivery)]) in
+            if let sub = s.subscribers.removeValue(forKey: id) { return (sub.waiters.map(\.1), []) }
+            guard let c = s.consumers.removeValue(forKey: id) else { return ([], []) }
             s.queues[c.queue]?.consumers.removeAll { $0 == id }
             for (_, var stored) in c.unacked.sorted(by: { $0.key > $1.key }) {
                 stored.redelivered = true
                 s.queues[c.queue, default: QueueState()].ready.prepend(stored)
             }
-            return (c.waiter, dispatch(&s, queue: c.queue))
+            return (c.waiters.map(\.1), dispatch(&s, queue: c.queue))
         }
-        waiter?.resume(returning: nil)
+        for w in waiting { w.resume(returning: nil) }
         for (c, d) in wakes { c.resume(returning: d) }
     }
 
     /// Stops new deliveries to a queue consumer; messages it holds (buffered ones included)
     /// stay held until settled or until ``cancel(_:)``. A subscriber is simply removed.
     fileprivate func pause(_ id: UInt64) {
-        let w = state.withLock { s -> CheckedContinuation<Delivery?, Never>? in
-            if let sub = s.subscribers.removeValue(forKey: id) { return sub.waiter }
-            guard s.consumers[id] != nil else { return nil }
+        let waiting = state.withLock { s -> [CheckedContinuation<Delivery?, Never>] in
+            if let sub = s.subscribers.removeValue(forKey: id) { return sub.waiters.map(\.1) }
+            guard s.consumers[id] != nil else { return [] }
             s.consumers[id]!.paused = true
-            let w = s.consumers[id]!.waiter
-            s.consumers[id]!.waiter = nil
-            return w
+            defer { s.consumers[id]!.waiters.removeAll() }
+            return s.consumers[id]!.waiters.map(\.1)
         }
-        w?.resume(returning: nil)
+        for w in waiting { w.resume(returning: nil) }
     }
 
     fileprivate func adjust(_ id: UInt64, by delta: Int) {

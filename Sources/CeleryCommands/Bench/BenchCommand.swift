@@ -35,6 +35,7 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("spawn-worker"), help: "Pre-fill: send every task first, then run this shell command (a worker on the same queue) and measure how fast it drains the queue. Implies --external.") var spawnWorker: String?
     @Option(help: "Seconds to wait for all tasks to finish.") var timeout: Double = 300
     @Flag(help: "Print one JSON document.") var json = false
+    @Flag(name: .customLong("broker-ceiling"), help: "Measure the broker alone instead: --tasks persistent task-sized messages published in pipelined batches (confirmed on RabbitMQ), then delivered and acknowledged; no tasks run, no events.") var brokerCeiling = false
     @Flag(name: .customLong("nio-executor"), help: "Run Swift concurrency on the NIO event loops in this process (as celery-worker --nio-executor); read at start-up.") var nioExecutor = false
 
     public init() {}
@@ -44,6 +45,9 @@ public struct BenchCommand: AsyncParsableCommand {
         guard concurrency >= 1, producers >= 1 else { throw ValidationError("--concurrency and --producers must be at least 1") }
         guard ["queue", "broadcast"].contains(mode) else { throw ValidationError("--mode is queue or broadcast") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be a number of tasks per second, 0 for no limit") }
+        if brokerCeiling, mode != "queue" || spawnWorker != nil || external {
+            throw ValidationError("--broker-ceiling measures queue mode alone: no --mode broadcast, --external or --spawn-worker")
+        }
     }
 
     public func run() async throws {
@@ -53,6 +57,16 @@ public struct BenchCommand: AsyncParsableCommand {
             name: "bench", broker: url, backend: resultBackend, logger: Logger(label: "celery.bench"), timeout: .seconds(10))
         let name = queue ?? "bench-\(UUID().uuidString.prefix(8).lowercased())"
         let route: Route = mode == "broadcast" ? .broadcast(name) : .queue(name)
+        if brokerCeiling {
+            let out = try await BenchCeiling.run(broker: app.broker, messages: tasks, queue: name)
+            try? await app.close()
+            if json {
+                print(JSONValue.object(out).description)
+            } else {
+                for k in out.keys.sorted() { print("\(k.padding(22)) \(out[k]!.stringValue ?? out[k]!.description)") }
+            }
+            return
+        }
         let events = try await app.broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions(prefetch: 1024))
         var worker: Worker?
         var workerTask: Task<Void, any Error>?
