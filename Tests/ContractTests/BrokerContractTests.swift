@@ -46,14 +46,7 @@ import Testing
         let total = 40
         let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
             for _ in 0..<6 {
-                g.addTask {
-                    var got: [Int] = []
-                    while let d = try await next(c, within: .milliseconds(1500)) {
-                        got.append(number(d) ?? -1)
-                        try await d.ack()
-                    }
-                    return got
-                }
+                g.addTask { try await ackAll(c, idle: .milliseconds(1500)) }
             }
             try await Task.sleep(for: .milliseconds(200))  // the readers are waiting now
             for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
@@ -78,14 +71,7 @@ import Testing
         for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
         let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
             for c in consumers {
-                g.addTask {
-                    var got: [Int] = []
-                    while let d = try await next(c, within: .milliseconds(700)) {
-                        got.append(number(d) ?? -1)
-                        try await d.ack()
-                    }
-                    return got
-                }
+                g.addTask { try await ackAll(c, idle: .milliseconds(700)) }
             }
             var all: [[Int]] = []
             for try await part in g { all.append(part) }
@@ -246,4 +232,14 @@ import Testing
         await sub.cancel()
         try await broker.close()
     }
+}
+
+/// Takes and acknowledges deliveries until none arrives for `idle`; returns their numbers.
+private func ackAll(_ c: any MessageConsumer, idle: Duration) async throws -> [Int] {
+    var got: [Int] = []
+    while let d = try await next(c, within: idle) {
+        got.append(number(d) ?? -1)
+        try await d.ack()
+    }
+    return got
 }
