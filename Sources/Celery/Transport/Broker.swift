@@ -54,7 +54,8 @@ public struct ConsumeOptions: Sendable, Hashable {
 /// A live subscription to one route.
 public protocol MessageConsumer: Sendable {
     /// The next delivery; waits until one is available. Returns `nil` once the consumer is
-    /// cancelled or its broker closed.
+    /// cancelled or its broker closed. Several tasks may wait at once (a pool of takers):
+    /// each delivery goes to one of them.
     func next() async throws -> Delivery?
 
     /// Stops consuming. Unacknowledged queue-mode deliveries return to the queue marked
