@@ -101,31 +101,23 @@ actor RedisQueueConsumer: MessageConsumer {
                 // Also on a busy queue: messages of crashed consumers must come back even
                 // when this consumer never has to wait.
                 try await restoreIfDue()
-                if !queueSeenEmpty {
-                    let want = prefetch - held.count
-                    let popped = try await popMany(want)
-                    if !popped.isEmpty {
-                        backoff.reset()
-                        queueSeenEmpty = popped.count < want
-                        buffer.append(contentsOf: popped)
-                        wakeBufferWaiter()
-                        continue
-                    }
-                }
-                // The last pop got less than it asked for, so the queue was empty then: wait
-                // right away (the wait returns at once if messages arrived since) instead of
-                // spending a round trip on a pop that would most likely come back empty.
+                // After a pop that got less than it asked for the lists were empty: wait right
+                // away (the wait returns at once if messages arrived since) instead of spending a
+                // round trip on a pop that would most likely come back empty.
                 let want = prefetch - held.count
-                let woken = try await waitForMessages(thenPop: want)
+                let waited = queueSeenEmpty
+                // nil: the server no longer has the pop script; the next pop goes through the
+                // pool, which loads it.
+                let got = waited ? try await waitForMessages(thenPop: want) : try await popMany(want)
                 backoff.reset()
-                queueSeenEmpty = woken.count < want
-                if !woken.isEmpty {
-                    buffer.append(contentsOf: woken)
+                queueSeenEmpty = got.map { $0.count < want } ?? false
+                if let got, !got.isEmpty {
+                    buffer.append(contentsOf: got)
                     wakeBufferWaiter()
                     // Let the deliveries go out to the worker before this actor spends time on
                     // the next wait's round trip (on a single-threaded executor the write would
                     // come first).
-                    await Task.yield()
+                    if waited { await Task.yield() }
                 }
             } catch {
                 guard active else { return }
@@ -185,8 +177,9 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     /// Waits (at most ``waitSlice``) for the base list to get an element, then pops up to
-    /// `count` messages in the same pipeline; returns them (empty after a timeout).
-    private func waitForMessages(thenPop count: Int) async throws -> [Delivery] {
+    /// `count` messages in the same pipeline; returns them (empty after a timeout), or `nil`
+    /// when the server has forgotten the pop script (`NOSCRIPT`).
+    private func waitForMessages(thenPop count: Int) async throws -> [Delivery]? {
         let connection: RedisConnection
         if let b = blocking, b.isActive {
             connection = b
@@ -211,7 +204,7 @@ actor RedisQueueConsumer: MessageConsumer {
         if case .error(let e) = replies[0] { throw RESPError(.server, e) }
         switch replies[1] {
         case .error(let e) where e.hasPrefix("NOSCRIPT"):
-            return []  // the next pop through the pool loads the script
+            return nil
         case .error(let e):
             throw RESPError(.server, e)
         case let reply:
