@@ -15,18 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"; C="${2:-4}"; OUT="${3:-Benchmarks/compare-results.json}"
-source scripts/lib/deps.sh
-ensure_build_deps; ensure_venv
-export RUN_DIR="$(mktemp -d /tmp/celery-bench.XXXXXX)"
-stops=()
-trap 'for s in "${stops[@]}"; do $s || true; done' EXIT
-for svc in redis rabbitmq mongo; do
-  if [ -f "scripts/services/$svc.sh" ]; then source "scripts/services/$svc.sh"; "${svc}_start"; stops+=("${svc}_stop"); fi
-done
-echo "==> swift build -c release"
-swift build -c release --product celery-worker >/dev/null
-swift build -c release --product celery-bench >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
+source Benchmarks/lib.sh
+bench_prepare celery-bench redis rabbitmq mongo
 
 brokers=()
 case ",${BENCH_BROKERS:-redis,amqp}," in *,redis,*) brokers+=("$CELERY_TEST_REDIS_URL");; esac
@@ -53,24 +43,17 @@ done
 
 run_ours() { # broker backend queue
   # --no-track-started: Celery's default (task_track_started=False), one result write per task on both sides.
-  local args=(--broker "$1" -c "$C" -Q "$3" -l error -n "bench-ours@$(hostname)" --no-track-started ${BENCH_OURS_FLAGS:-})
-  [ -n "$2" ] && args+=(--result-backend "$2")
-  "$BIN/celery-worker" "${args[@]}" >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
-  sleep 2
-  kill -0 "$pid" 2>/dev/null || { echo "our worker did not start: $(tail -3 "$RUN_DIR/ours.log")" >&2; return 1; }
-  local bargs=(--broker "$1" --external --worker-pid "$pid" --tasks "$N" --queue "$3" --json)
-  "$BIN/celery-bench" "${bargs[@]}" || true
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  local flags=(-n "bench-ours@$(hostname)" --no-track-started ${BENCH_OURS_FLAGS:-})
+  [ -n "$2" ] && flags+=(--result-backend "$2")
+  ours_worker_start "$1" "$3" "${flags[@]}" || return 1
+  "$BIN/celery-bench" --broker "$1" --external --worker-pid "$WORKER_PID" --tasks "$N" --queue "$3" --json || true
+  ours_worker_stop
 }
 
 run_python() { # broker backend queue
-  ( cd scripts/interop && CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" \
-      "$CELERY_VENV/bin/celery" -A pytasks worker -Q "$3" -c "$C" -E -l error -n "bench-py@%h" --without-gossip --without-mingle \
-      >"$RUN_DIR/py.log" 2>&1 ) & local pid=$!
-  sleep 4
+  python_worker_start "$1" "$2" "$3" bench-py
   CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$3" 900 || true
-  pkill -TERM -P "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  pkill -f "bench-py@" 2>/dev/null || true
+  python_worker_stop bench-py
 }
 
 run_ours_prefilled() { # broker backend queue

@@ -12,18 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2000}"; RATE="${2:-200}"; C="${3:-4}"
-source scripts/lib/deps.sh
-ensure_build_deps; ensure_venv
-export RUN_DIR="$(mktemp -d /tmp/celery-latency.XXXXXX)"
-stops=()
-trap 'for s in "${stops[@]}"; do $s || true; done' EXIT
 want() { case ",${BENCH_BROKERS:-redis}," in *,"$1",*) return 0;; esac; return 1; }
-source scripts/services/redis.sh; redis_start; stops+=(redis_stop)
-if want amqp; then source scripts/services/rabbitmq.sh; rabbitmq_start; stops+=(rabbitmq_stop); fi
-echo "==> swift build -c release"
-swift build -c release --product celery-worker >/dev/null
-swift build -c release --product celery-bench >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
+source Benchmarks/lib.sh
+services=(redis); want amqp && services+=(rabbitmq)
+bench_prepare celery-latency "${services[@]}"
 # Any C compiler: the system's cc, else the clang that ships with Swift.
 "${CC:-$(command -v cc || command -v clang)}" -O2 -o "$RUN_DIR/latency_floor" Benchmarks/latency_floor.c
 
@@ -42,19 +34,15 @@ print("%-34s send->start p50 %s p90 %s p99 %s ms | send->finished p50 %s ms | %s
 }
 ours() { # broker label worker-flags bench-flags
   local q="lat-$RANDOM"
-  "$BIN/celery-worker" --broker "$1" -c "$C" -Q "$q" -l error --no-track-started $3 >"$RUN_DIR/ours.log" 2>&1 & local pid=$!
-  sleep 2
-  "$BIN/celery-bench" --broker "$1" --external --worker-pid "$pid" --rate "$RATE" --tasks "$N" --queue "$q" --json $4 | summary "$2"
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  ours_worker_start "$1" "$q" --no-track-started $3 || return 1
+  "$BIN/celery-bench" --broker "$1" --external --worker-pid "$WORKER_PID" --rate "$RATE" --tasks "$N" --queue "$q" --json $4 | summary "$2"
+  ours_worker_stop
 }
 python_side() { # broker label
   local q="lat-$RANDOM"
-  ( cd scripts/interop && CELERY_BROKER_URL="$1" "$CELERY_VENV/bin/celery" -A pytasks worker -Q "$q" -c "$C" -E -l error \
-      -n "lat-py@%h" --without-gossip --without-mingle >"$RUN_DIR/py.log" 2>&1 ) & local pid=$!
-  sleep 4
+  python_worker_start "$1" "" "$q" lat-py
   CELERY_BROKER_URL="$1" PYBENCH_RATE="$RATE" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$q" 300 | summary "$2"
-  pkill -TERM -P "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  pkill -f "lat-py@" 2>/dev/null || true
+  python_worker_stop lat-py
 }
 
 echo "==> $N tasks at $RATE/s, concurrency $C"
