@@ -189,6 +189,10 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
         #expect(try await broker.queueLength("cq") == 0)
         #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--mode", "broadcast"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--external"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--rate", "100"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--broker-ceiling", "--producers", "2"]) }
+        let big = try await BenchCeiling.run(broker: broker, messages: 10, queue: "cq", payload: 4096)
+        #expect(big["received"] == 10 && (big["body_bytes"]?.intValue ?? 0) > 4096)
         var cmd = try BenchCommand.parse(["--broker", "memory://\(name)", "--broker-ceiling", "--tasks", "500", "--json"])
         try await cmd.run()
     }

@@ -13,9 +13,12 @@ import Foundation
 enum BenchCeiling {
     static let batch = 256
 
-    static func run(broker: any Broker, messages n: Int, queue: String) async throws -> [String: JSONValue] {
-        // A real task message (tasks.add), so sizes match the benchmark's.
-        var template = try TaskMessage(task: "tasks.add", args: [1, 1]).brokerMessage()
+    static func run(broker: any Broker, messages n: Int, queue: String, payload: Int = 0) async throws -> [String: JSONValue] {
+        // A real task message, as the benchmark sends (tasks.add, or tasks.echo with a payload).
+        let task = payload > 0
+            ? TaskMessage(task: "tasks.echo", args: [.string(String(repeating: "x", count: payload))])
+            : TaskMessage(task: "tasks.add", args: [1, 1])
+        var template = try task.brokerMessage()
         template.deliveryMode = 2
         let route = Route.queue(queue)
         _ = try? await broker.purge(queue: queue)

@@ -35,7 +35,7 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("spawn-worker"), help: "Pre-fill: send every task first, then run this shell command (a worker on the same queue) and measure how fast it drains the queue. Implies --external.") var spawnWorker: String?
     @Option(help: "Seconds to wait for all tasks to finish.") var timeout: Double = 300
     @Flag(help: "Print one JSON document.") var json = false
-    @Flag(name: .customLong("broker-ceiling"), help: "Measure the broker alone instead: --tasks persistent task-sized messages published in pipelined batches (confirmed on RabbitMQ), then delivered and acknowledged; no tasks run, no events.") var brokerCeiling = false
+    @Flag(name: .customLong("broker-ceiling"), help: "Measure the broker alone instead: --tasks persistent task-sized messages (--payload as for tasks) published in pipelined batches (confirmed on RabbitMQ), then delivered and acknowledged; no tasks run, no events.") var brokerCeiling = false
     @Flag(name: .customLong("nio-executor"), help: "Run Swift concurrency on the NIO event loops in this process (as celery-worker --nio-executor); read at start-up.") var nioExecutor = false
 
     public init() {}
@@ -45,8 +45,9 @@ public struct BenchCommand: AsyncParsableCommand {
         guard concurrency >= 1, producers >= 1 else { throw ValidationError("--concurrency and --producers must be at least 1") }
         guard ["queue", "broadcast"].contains(mode) else { throw ValidationError("--mode is queue or broadcast") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be a number of tasks per second, 0 for no limit") }
-        if brokerCeiling, mode != "queue" || spawnWorker != nil || external {
-            throw ValidationError("--broker-ceiling measures queue mode alone: no --mode broadcast, --external or --spawn-worker")
+        if brokerCeiling, mode != "queue" || spawnWorker != nil || external || rate > 0 || producers > 1 {
+            throw ValidationError(
+                "--broker-ceiling measures queue mode alone, as fast as it goes: no --mode broadcast, --external, --spawn-worker, --rate or --producers")
         }
     }
 
@@ -58,7 +59,7 @@ public struct BenchCommand: AsyncParsableCommand {
         let name = queue ?? "bench-\(UUID().uuidString.prefix(8).lowercased())"
         let route: Route = mode == "broadcast" ? .broadcast(name) : .queue(name)
         if brokerCeiling {
-            let out = try await BenchCeiling.run(broker: app.broker, messages: tasks, queue: name)
+            let out = try await BenchCeiling.run(broker: app.broker, messages: tasks, queue: name, payload: payload)
             try? await app.close()
             if json {
                 print(JSONValue.object(out).description)
