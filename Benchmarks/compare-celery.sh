@@ -43,7 +43,7 @@ done
 
 run_ours() { # broker backend queue
   # --no-track-started: Celery's default (task_track_started=False), one result write per task on both sides.
-  local flags=(-n "bench-ours@$(hostname)" --no-track-started ${BENCH_OURS_FLAGS:-})
+  local flags=(--no-track-started ${BENCH_OURS_FLAGS:-})
   [ -n "$2" ] && flags+=(--result-backend "$2")
   ours_worker_start "$1" "$3" "${flags[@]}" || return 1
   "$BIN/celery-bench" --broker "$1" --external --worker-pid "$WORKER_PID" --tasks "$N" --queue "$3" --json || true
@@ -65,7 +65,6 @@ run_ours_prefilled() { # broker backend queue
 run_python_prefilled() { # broker backend queue
   local w="cd scripts/interop && exec $CELERY_VENV/bin/celery -A pytasks worker -Q $3 -c $C -E -l error -n bench-py@%h --without-gossip --without-mingle >$RUN_DIR/py.log 2>&1"
   CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$3" 900 "$w" || true
-  pkill -f "bench-py@" 2>/dev/null || true
 }
 
 add_result() { # label ours python

@@ -22,7 +22,11 @@ bench_prepare celery-latency "${services[@]}"
 redis_port="${CELERY_TEST_REDIS_URL##*:}"; redis_port="${redis_port%%/*}"
 floor() { # command...
   "$@" "$redis_port" "$N" consume > "$RUN_DIR/floor.out" & local c=$!
-  sleep 0.5
+  local i  # probe: the consumer is blocked in BLPOP
+  for i in $(seq 1 200); do
+    redis-cli -p "$redis_port" CLIENT LIST | grep -q 'cmd=blpop' && break
+    sleep 0.05
+  done
   "$@" "$redis_port" "$N" produce
   wait "$c"; cat "$RUN_DIR/floor.out"
 }

@@ -8,7 +8,9 @@
 #   ours_worker_stop                  warm-stops it.
 #   python_worker_start BROKER BACKEND QUEUE NAME
 #                                     a Python Celery 5 prefork worker (-c $C, events on); sets PY_PID.
-#   python_worker_stop NAME           stops it and its pool children.
+#   python_worker_stop NAME           stops it and its pool children (its process group, by pid).
+#   wait_for_worker BROKER NAME PID   probes until that worker answers a control ping.
+#   stop_group PID                    stops a process group we started with setsid.
 source scripts/lib/deps.sh
 
 bench_prepare() {
@@ -24,15 +26,39 @@ bench_prepare() {
   echo "==> swift build -c release"
   swift build -c release --product celery-worker >/dev/null
   swift build -c release --product celery-bench >/dev/null
+  swift build -c release --product celery-admin >/dev/null
   BIN="$(swift build -c release --show-bin-path)"
+}
+
+# wait_for_worker BROKER NAME PID : probes with a control `ping` to that worker name until it
+# answers (or the process is gone, or 60 s pass).
+wait_for_worker() {
+  local i
+  for i in $(seq 1 120); do
+    kill -0 "$3" 2>/dev/null || return 1
+    "$BIN/celery-admin" --broker "$1" inspect ping -d "$2" --timeout 0.5 >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+# stop_group PID : SIGTERM to the process group led by PID (started with setsid), then waits;
+# SIGKILL after 30 s. Only what we started is touched.
+stop_group() {
+  kill -TERM -- "-$1" 2>/dev/null || true
+  local i
+  for i in $(seq 1 300); do
+    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL -- "-$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true
 }
 
 ours_worker_start() {
   local broker="$1" queue="$2"; shift 2
-  "$BIN/celery-worker" --broker "$broker" -c "$C" -Q "$queue" -l error "$@" >"$RUN_DIR/ours.log" 2>&1 &
+  local name="bench-ours-$$-$RANDOM@$(hostname)"
+  "$BIN/celery-worker" --broker "$broker" -c "$C" -Q "$queue" -l error -n "$name" "$@" >"$RUN_DIR/ours.log" 2>&1 &
   WORKER_PID=$!
-  sleep 2
-  kill -0 "$WORKER_PID" 2>/dev/null || { echo "our worker did not start: $(tail -3 "$RUN_DIR/ours.log")" >&2; return 1; }
+  wait_for_worker "$broker" "$name" "$WORKER_PID" || { echo "our worker did not start: $(tail -3 "$RUN_DIR/ours.log")" >&2; return 1; }
 }
 
 ours_worker_stop() {
@@ -41,13 +67,12 @@ ours_worker_stop() {
 
 python_worker_start() {
   ( cd scripts/interop && CELERY_BROKER_URL="$1" CELERY_RESULT_BACKEND="$2" \
-      "$CELERY_VENV/bin/celery" -A pytasks worker -Q "$3" -c "$C" -E -l error -n "$4@%h" --without-gossip --without-mingle \
-      >"$RUN_DIR/py.log" 2>&1 ) &
+      exec setsid "$CELERY_VENV/bin/celery" -A pytasks worker -Q "$3" -c "$C" -E -l error -n "$4@$(hostname)" \
+      --without-gossip --without-mingle >"$RUN_DIR/py.log" 2>&1 ) &
   PY_PID=$!
-  sleep 4
+  wait_for_worker "$1" "$4@$(hostname)" "$PY_PID" || { echo "python worker did not start: $(tail -3 "$RUN_DIR/py.log")" >&2; return 1; }
 }
 
 python_worker_stop() {
-  pkill -TERM -P "$PY_PID" 2>/dev/null || true; kill -TERM "$PY_PID" 2>/dev/null || true; wait "$PY_PID" 2>/dev/null || true
-  pkill -f "$1@" 2>/dev/null || true
+  stop_group "$PY_PID"
 }

@@ -26,12 +26,14 @@ public struct CeleryError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The kind of error.
     public var kind: Kind
-    /// A readable explanation with context.
+    /// A readable explanation with context. Any URL quoted in it has its password masked.
     public var message: String
 
+    /// An error of `kind`; every URL password in `message` (a failover list included) is
+    /// replaced by `***`, so an error can be logged as it is.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        self.message = message
+        self.message = message.contains("://") ? ConnectionURL.mask(message) : message
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }

@@ -1,9 +1,25 @@
-/// A parsed server URL: `scheme://[user[:password]@]host[:port][,host2[:port]…][/path][?query]`.
+/// A parsed server URL: `scheme://[user[:password]@]host[:port][,host2[:port]…][/path][?query]`,
+/// or a `;`-separated failover list of them, as Celery takes them
+/// (`amqp://h1:5672//;amqp://h2:5672//`).
 ///
-/// Parsing is deliberately simple and strict; ``masked`` is what logs show.
+/// For a list, this value describes the first node and ``failover`` holds the others, each
+/// parsed on its own (with its own credentials and query). Parsing is deliberately simple and
+/// strict; ``masked`` is what logs show, with every password in the list masked.
 public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
-    /// The URL exactly as given (only ever passed to drivers, never logged).
+    /// This node's URL exactly as given (only ever passed to drivers, never logged). For a
+    /// failover list, the first entry alone.
     public var raw: String
+    /// The other nodes of a `;`-separated failover list, in the order given; empty for a
+    /// single URL.
+    public var failover: [ConnectionURL] = []
+    /// Every node of the list, this one first.
+    public var nodes: [ConnectionURL] {
+        var first = self
+        first.failover = []
+        return [first] + failover
+    }
+    /// The whole list exactly as given (the same as ``raw`` for a single URL).
+    public var rawList: String { nodes.map(\.raw).joined(separator: ";") }
     /// Lower-cased scheme (`redis`, `rediss`, `amqp`, `amqps`, `mongodb`, `memory`).
     public var scheme: String
     /// User name, percent-decoded.
@@ -33,8 +49,40 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
     /// The value of a query parameter.
     public func queryValue(_ name: String) -> String? { queryList.first { $0.name == name }?.value }
 
-    /// Parses a URL; throws ``CeleryError`` (`badURL`) naming the problem.
+    /// Parses a URL or a `;`-separated failover list; throws ``CeleryError`` (`badURL`)
+    /// naming the problem (with every password masked). Every node of a list must have the
+    /// same scheme family (`redis`/`rediss`, `amqp`/`amqps`, …).
     public init(_ string: String) throws {
+        let entries = string.split(separator: ";", omittingEmptySubsequences: true)
+            .map { String($0).trimmingCharactersInWhitespace() }.filter { !$0.isEmpty }
+        guard entries.count > 1 else {
+            try self.init(single: entries.first ?? string)
+            return
+        }
+        try self.init(single: entries[0])
+        let family = Self.family(scheme)
+        for e in entries.dropFirst() {
+            let node = try ConnectionURL(single: e)
+            guard Self.family(node.scheme) == family else {
+                throw CeleryError(
+                    .badURL, "failover list '\(Self.mask(string))' mixes schemes '\(scheme)' and '\(node.scheme)'")
+            }
+            failover.append(node)
+        }
+    }
+
+    /// `rediss` and `redis` (a TLS and a plain node) may be mixed in one list; `amqp` and
+    /// `redis` not.
+    static func family(_ scheme: String) -> String {
+        switch scheme {
+        case "rediss": return "redis"
+        case "amqps": return "amqp"
+        default: return scheme
+        }
+    }
+
+    /// Parses one URL of a list.
+    init(single string: String) throws {
         raw = string
         guard let sep = string.firstRange(of: "://") else {
             throw CeleryError(.badURL, "'\(Self.mask(string))' is not a URL (expected scheme://…)")
@@ -108,24 +156,31 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The URL with the password replaced by `***`.
-    public var masked: String { Self.mask(raw) }
+    /// The URL (the whole list, for a failover list) with every password replaced by `***`.
+    public var masked: String { nodes.map { Self.mask($0.raw) }.joined(separator: ";") }
 
     public var description: String { masked }
 
-    public static func == (a: ConnectionURL, b: ConnectionURL) -> Bool { a.raw == b.raw }
-    public func hash(into h: inout Hasher) { h.combine(raw) }
+    public static func == (a: ConnectionURL, b: ConnectionURL) -> Bool { a.rawList == b.rawList }
+    public func hash(into h: inout Hasher) { h.combine(rawList) }
 
-    /// Replaces the password part of any URL-like string with `***` (`redis://:***@host`).
+    /// Replaces the password of every URL in a string with `***` (`redis://:***@host`): a
+    /// single URL, a `;`-separated list, or any text that quotes URLs (an error message).
     public static func mask(_ s: String) -> String {
-        guard let sep = s.firstRange(of: "://") else { return s }
-        let rest = s[sep.upperBound...]
-        let authEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        let authority = rest[..<authEnd]
-        guard let at = authority.lastIndex(of: "@") else { return s }
-        let info = authority[..<at]
-        guard let colon = info.firstIndex(of: ":") else { return s }
-        return String(s[..<sep.upperBound]) + info[..<colon] + ":***" + rest[at...]
+        var out = ""
+        var rest = Substring(s)
+        while let sep = rest.firstRange(of: "://") {
+            out += rest[..<sep.upperBound]
+            rest = rest[sep.upperBound...]
+            // The authority ends at the path, the query, the next list entry or any space or quote.
+            let authEnd = rest.firstIndex(where: { "/?;#'\" \t\n)".contains($0) }) ?? rest.endIndex
+            let authority = rest[..<authEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                out += authority[..<colon] + ":***"
+                rest = rest[at...]
+            }
+        }
+        return out + rest
     }
 
     static func percentDecode(_ s: String) -> String {
