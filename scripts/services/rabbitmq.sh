@@ -175,7 +175,6 @@ rabbitmq_start() {
     echo "rabbitmq.sh: start failed; restarting epmd on port $RABBITMQ_TEST_EPMD_PORT and retrying once" >&2
     rabbitmq__halt
     rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
-    pkill -f "epmd.*-port $RABBITMQ_TEST_EPMD_PORT" 2>/dev/null || true
     if (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_TEST_EPMD_PORT") 2>/dev/null; then
         # Started as a plain `epmd -daemon` with ERL_EPMD_PORT: find it by its port.
         local pid
