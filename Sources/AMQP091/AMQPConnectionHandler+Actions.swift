@@ -29,11 +29,16 @@ extension AMQPConnectionHandler {
         for action in actions {
             switch action {
             case .send(let m):
-                context?.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(m))), promise: nil)
+                context?.write(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(m))), promise: nil)
+                flushSoon()
             case .complete(let id, let reply):
                 if case .method(.basicCancelOk(let tag)) = reply {
-                    channels[number]?.consumers.removeValue(forKey: tag)?.finish()
+                    channels[number]?.consumers.removeValue(forKey: tag)?.finish(nil)
                 }
+                if case .message(let m) = reply, channels[number]?.manualGets.remove(id) != nil {
+                    channels[number]?.window.delivered(m.deliveryTag, manual: true)
+                }
+                channels[number]?.manualGets.remove(id)
                 channels[number]?.requests.removeValue(forKey: id)?.succeed(reply)
             case .fail(let id, let error):
                 if let p = channels[number]?.requests.removeValue(forKey: id) {
@@ -42,8 +47,12 @@ extension AMQPConnectionHandler {
                     handshake.futureResult.eventLoop.assertInEventLoop()
                 }
             case .deliver(let tag, let message):
-                if let consumer = channels[number]?.consumers[tag] {
-                    consumer.yield(message)
+                if let manual = channels[number]?.consumers[tag]?.manual {
+                    // Yielded with the rest of this read cycle's deliveries (channelReadComplete).
+                    channels[number]!.window.delivered(message.deliveryTag, manual: manual)
+                    channels[number]!.consumers[tag]!.pending.append(message)
+                    deliveriesPending = true
+                    if !reading { yieldDeliveries() }
                 } else {
                     logger.debug("AMQP delivery for unknown consumer dropped", metadata: ["consumer": "\(tag)"])
                 }
@@ -64,19 +73,20 @@ extension AMQPConnectionHandler {
                 }
             case .consumerCancelled(let tag):
                 channels[number]?.consumers.removeValue(forKey: tag)?.finish(
-                    throwing: AMQPError(.consumerCancelled, "server cancelled consumer '\(tag)' on channel \(number) (queue deleted?)"))
+                    AMQPError(.consumerCancelled, "server cancelled consumer '\(tag)' on channel \(number) (queue deleted?)"))
             case .closed(let error):
                 guard let record = channels.removeValue(forKey: number) else { continue }
                 let failure = error ?? AMQPError(.invalidState, "channel \(number) was closed")
+                record.acks?.close(AMQPError(
+                    failure.kind, "channel \(number) is closed; cannot acknowledge (the server requeues its unacknowledged deliveries): \(failure.message)",
+                    replyCode: failure.replyCode, replyText: failure.replyText))
                 for p in record.requests.values { p.fail(failure) }
                 for (seq, p) in record.confirms {
                     p.fail(AMQPError(
                         failure.kind, "publish #\(seq) on channel \(number) not confirmed: \(failure.message)",
                         replyCode: failure.replyCode, replyText: failure.replyText))
                 }
-                for c in record.consumers.values {
-                    if let error { c.finish(throwing: error) } else { c.finish() }
-                }
+                for sink in record.consumers.values { sink.finish(error) }
                 record.closed.succeed()
             }
         }
