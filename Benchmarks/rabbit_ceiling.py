@@ -8,6 +8,10 @@
                                                    # (default 2000), one basic.ack multiple=true
                                                    # per PREFETCH/4 deliveries
   rabbit_ceiling.py URL QUEUE 0 ready              # prints the queue's ready count (passive declare)
+  rabbit_ceiling.py URL QUEUE N watch PID          # times another client (a worker, pid PID) draining
+                                                   # N prefilled messages: from the first taken to the
+                                                   # queue empty and PID idle (its CPU time unchanged
+                                                   # for 0.3 s), with PID's and the node's CPU per message
 
 The queue is declared as our transport and Celery declare it (durable, bound to a durable
 direct exchange of the same name). Set BEAM_PID to the node's beam.smp pid to get its CPU
@@ -141,6 +145,39 @@ def consume(url, queue, n, prefetch):
     conn.close()
 
 
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def watch(url, queue, n, pid):
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    ch = conn.channel()
+    count = lambda: ch.queue_declare(queue, passive=True).method.message_count
+    deadline = time.time() + 600
+    while count() >= n and time.time() < deadline:
+        time.sleep(0.002)
+    t0, w0, b0 = time.perf_counter(), proc_cpu(pid), beam_cpu()
+    while count() > 0 and time.time() < deadline:
+        time.sleep(0.005)
+    t_empty = time.perf_counter()
+    last_cpu, last_change, b1 = proc_cpu(pid), time.perf_counter(), beam_cpu()
+    while time.perf_counter() - last_change < 0.3:
+        time.sleep(0.005)
+        c = proc_cpu(pid)
+        if c != last_cpu:
+            last_cpu, last_change, b1 = c, time.perf_counter(), beam_cpu()
+    t1 = last_change
+    out = {"op": "worker_drain", "messages": n, "seconds": round(t1 - t0, 3), "per_s": round(n / (t1 - t0)),
+           "seconds_to_empty_queue": round(t_empty - t0, 3),
+           "worker_cpu_us_per_task": round((last_cpu - w0) / n * 1e6, 1)}
+    if b0 is not None:
+        out["node_cpu_us_per_task"] = round((b1 - b0) / n * 1e6, 1)
+    print(json.dumps(out), flush=True)
+    conn.close()
+
+
 def ready(url, queue):
     conn = pika.BlockingConnection(pika.URLParameters(url))
     ch = conn.channel()
@@ -155,6 +192,8 @@ if __name__ == "__main__":
         publish(url, queue, n, arg or 1000)
     elif op == "consume":
         consume(url, queue, n, arg or 2000)
+    elif op == "watch":
+        watch(url, queue, n, arg)
     elif op == "ready":
         ready(url, queue)
     else:

@@ -100,16 +100,21 @@ extension AMQPConnectionHandler {
 
     private func startHeartbeats(_ t: AMQPConnectionStateMachine.Tuning, context: ChannelHandlerContext) {
         guard t.heartbeatSeconds > 0 else { return }
+        // Ours go out every half interval; the silence is checked every quarter interval, so
+        // a dead peer is found between 2 and 2.25 intervals after its last frame.
         let interval = TimeAmount.seconds(Int64(t.heartbeatSeconds))
-        let half = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 500)
+        let quarter = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 250)
         lastReceived = context.eventLoop.now
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
+        heartbeatTicks = 0
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: quarter, delay: quarter) { [self] _ in
             guard let context = self.context else { return }
             if context.eventLoop.now - self.lastReceived > interval * 2 {
                 self.fail(AMQPError(
                     .heartbeatMissed, "no frame from \(self.endpoint) for \(t.heartbeatSeconds * 2) s (two heartbeat intervals); connection considered dead"))
                 return
             }
+            self.heartbeatTicks += 1
+            guard self.heartbeatTicks % 2 == 0 else { return }
             context.writeAndFlush(self.wrapOutboundOut(AMQPFrame(channel: 0, payload: .heartbeat)), promise: nil)
         }
     }

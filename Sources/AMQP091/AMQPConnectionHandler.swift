@@ -56,6 +56,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     var nextRequestID: UInt64 = 1
     var lastReceived = NIODeadline.now()
     var heartbeatTask: RepeatedTask?
+    var heartbeatTicks = 0
     var failure: AMQPError?
     /// A flush is queued on the event loop: writes made until it runs share one syscall.
     var flushScheduled = false
