@@ -19,10 +19,16 @@ trap '[ "$started" = 1 ] && rabbitmq_stop' EXIT
 rabbitmq__vars
 PY="${CELERY_VENV:-$PWD/.venv}/bin/python"
 swift build -c release --product celery-worker >/dev/null
+swift build -c release --product celery-bench >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 export BEAM_PID="$(cat "$RABBITMQ_TEST_DIR/rabbitmq.pid")"
 U="$CELERY_TEST_AMQP_URL"
+beam_cpu() { awk '{ print $14 + $15 }' "/proc/$BEAM_PID/stat"; }  # clock ticks (1/100 s)
 for r in $(seq 1 "${BENCH_REPEAT:-1}"); do
+  b0="$(beam_cpu)"
+  ours="$("$BIN/celery-bench" --broker "$U" --broker-ceiling --tasks "$N" --json 2>/dev/null | tail -1)"
+  b1="$(beam_cpu)"
+  echo "ours transport (celery-bench --broker-ceiling: publish in confirmed batches of 256, then deliver+ack): $ours node_cpu_us_per_msg(publish+consume)=$(( (b1 - b0) * 10000 / N ))" 
   q="ceiling-$RANDOM$RANDOM"
   echo "pika publish:  $("$PY" Benchmarks/rabbit_ceiling.py "$U" "$q" "$N" publish 1000)"
   echo "pika consume:  $("$PY" Benchmarks/rabbit_ceiling.py "$U" "$q" "$N" consume 2000)"

@@ -186,6 +186,10 @@ public final class AMQPChannel: Sendable {
             try await send(.basicAck(deliveryTag: deliveryTag, multiple: true))
             return
         }
+        guard connection.isOpen else {
+            acks.close(AMQPError(.connectionClosed, "connection to \(connection.configuration.endpoint) is closed; cannot acknowledge delivery \(deliveryTag) (the server requeues it)"))
+            throw AMQPError(.connectionClosed, "connection to \(connection.configuration.endpoint) is closed; cannot acknowledge delivery \(deliveryTag) (the server requeues it)")
+        }
         if try acks.add(deliveryTag) {
             let handler = connection.handler, n = number
             connection.eventLoop.execute { handler.value.drainAcks(n) }
@@ -206,6 +210,8 @@ public final class AMQPChannel: Sendable {
     /// `channel.close` 200: consumers finish and unacknowledged deliveries return to their
     /// queues (marked redelivered). Closing a closed channel does nothing.
     public func close() async throws {
+        // Acks after this point throw at once (the handler closes the queue too, on the loop).
+        defer { acks.close(AMQPError(.invalidState, "channel \(number) is closed; cannot acknowledge (the server requeues its unacknowledged deliveries)")) }
         do {
             try await call(.channelClose(.init(replyCode: 200, replyText: "Goodbye")))
         } catch let e as AMQPError where e.kind == .invalidState {

@@ -52,7 +52,7 @@ extension AMQPConnectionHandler {
                     channels[number]!.window.delivered(message.deliveryTag, manual: manual)
                     channels[number]!.consumers[tag]!.pending.append(message)
                     deliveriesPending = true
-                    if !reading { yieldDeliveries() }
+                    endOfTickSoon()
                 } else {
                     logger.debug("AMQP delivery for unknown consumer dropped", metadata: ["consumer": "\(tag)"])
                 }

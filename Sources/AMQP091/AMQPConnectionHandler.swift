@@ -62,8 +62,6 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     var flushScheduled = false
     /// Frames were written and not flushed yet.
     var needsFlush = false
-    /// Inside a read cycle: writes wait for `channelReadComplete`, which flushes once.
-    var reading = false
     /// Some consumer holds deliveries of this read cycle.
     var deliveriesPending = false
     let events: AsyncStream<AMQPConnectionEvent>.Continuation
@@ -103,7 +101,6 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        reading = true
         lastReceived = context.eventLoop.now
         if frame.channel == 0 {
             switch frame.payload {
@@ -132,7 +129,6 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     /// The end of a read cycle: every consumer gets this cycle's deliveries as one batch, and
     /// every frame written meanwhile (acks, replies) leaves in one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
         yieldDeliveries()
         flushNow()
         context.fireChannelReadComplete()
@@ -235,13 +231,20 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
 
     /// Flushes once the event loop has run what is already queued on it (acks of many tasks,
     /// several publishes), so they leave in one write instead of one syscall each. Inside a
-    /// read cycle the flush waits for its end (`channelReadComplete`).
+    /// read cycle `channelReadComplete` flushes first and the queued flush finds nothing to do.
     func flushSoon() {
         needsFlush = true
-        guard let context, !reading, !flushScheduled else { return }
+        endOfTickSoon()
+    }
+
+    /// Queues one task on the loop that yields pending deliveries and flushes pending writes
+    /// (the fallback for work done outside a read cycle).
+    func endOfTickSoon() {
+        guard let context, !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.execute {
             self.flushScheduled = false
+            self.yieldDeliveries()
             self.flushNow()
         }
     }

@@ -48,3 +48,26 @@ extension MongoCollectionHandle {
         return outcomes
     }
 }
+
+extension MongoCollectionHandle {
+    /// Inserts every document in one unordered bulk write (no filter, no upsert): the plain
+    /// bulk insert the benchmarks compare result writes with. Throws ``CeleryError`` on any error.
+    func insertMany(_ documents: [BSONDocument], options: [BSONField] = []) throws {
+        guard !documents.isEmpty else { return }
+        let opts = try BSONDocument([BSONField("ordered", .bool(false))] + options)
+        guard let bulk = mongoc_collection_create_bulk_operation_with_opts(pointer, opts.pointer) else {
+            throw CeleryError(.server, "cannot create a bulk write on \(name)")
+        }
+        defer { mongoc_bulk_operation_destroy(bulk) }
+        var error = bson_error_t()
+        for d in documents {
+            guard mongoc_bulk_operation_insert_with_opts(bulk, d.pointer, nil, &error) else {
+                throw CeleryError(.server, "bulk insert on \(name) refused a document: \(MongoErrors.message(of: &error))")
+            }
+        }
+        let reply = MongoReply()
+        guard mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0 else {
+            throw clientError(&error, operation: "bulk insert on \(name)")
+        }
+    }
+}
