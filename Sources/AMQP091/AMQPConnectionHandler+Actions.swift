@@ -47,10 +47,8 @@ extension AMQPConnectionHandler {
                     handshake.futureResult.eventLoop.assertInEventLoop()
                 }
             case .deliver(let tag, let message):
-                if let manual = channels[number]?.consumers[tag]?.manual {
+                if channels[number]?.deliver(message, to: tag) == true {
                     // Yielded with the rest of this read cycle's deliveries (channelReadComplete).
-                    channels[number]!.window.delivered(message.deliveryTag, manual: manual)
-                    channels[number]!.consumers[tag]!.pending.append(message)
                     deliveriesPending = true
                     endOfTickSoon()
                 } else {

@@ -46,6 +46,15 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         /// `basic.get` requests with manual acknowledgement, by request id.
         var manualGets: Set<UInt64> = []
         let closed: EventLoopPromise<Void>
+
+        /// Adds a delivery to its consumer's batch (in place: no copy of the record);
+        /// `false` when no such consumer exists.
+        mutating func deliver(_ message: AMQPMessage, to tag: String) -> Bool {
+            guard let manual = consumers[tag]?.manual else { return false }
+            window.delivered(message.deliveryTag, manual: manual)
+            consumers[tag]!.pending.append(message)
+            return true
+        }
     }
 
     var connection: AMQPConnectionStateMachine
@@ -110,7 +119,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        guard channels[frame.channel] != nil else {
+        guard channels.index(forKey: frame.channel) != nil else {
             // Frames for a channel we already closed (e.g. its close-ok) are ignored.
             return
         }
