@@ -33,7 +33,7 @@ final class SpareRabbitNode: Sendable {
     }
 
     /// Boots the node (same data directory every time) and returns once it answers AMQP.
-    func start(timeout: Duration = .seconds(60)) async throws {
+    func start(timeout: Duration = .seconds(120)) async throws {
         _ = shell("(rabbitmq__boot &)")
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -73,14 +73,13 @@ final class SpareRabbitNode: Sendable {
             }
             if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         }
-        _ = shell("rabbitmq__env epmd -port \\\"\\$RABBITMQ_TEST_EPMD_PORT\\\" -kill >/dev/null 2>&1 || true")
         destroy()
     }
 
-    /// Kills whatever is left and removes the directory.
+    /// Kills whatever is left (the VM, then the epmd it started) and removes the directory.
     func destroy() {
         if let pid = beamPid, kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        _ = shell("rabbitmq__env epmd -port \\\"\\$RABBITMQ_TEST_EPMD_PORT\\\" -kill >/dev/null 2>&1 || true")
         try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.removeItem(atPath: directory + ".log")
     }
 }
