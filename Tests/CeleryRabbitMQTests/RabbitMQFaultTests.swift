@@ -109,7 +109,7 @@ struct RabbitMQFaultTests {
         let executions = runs.withLock { $0.values.reduce(0, +) }
         print(
             "kill -9 mid-drain: \(beforeKill)/\(total) done at the kill; node down \(answeredAt - killedAt); "
-                + "consuming again \(resumedAt.map { "\($0 - answeredAt)" } ?? "never") after it answered; "
+                + "consuming again \(atAnswer == total ? "before the boot script saw the node ready" : resumedAt.map { "\($0 - answeredAt) after it answered" } ?? "never"); "
                 + "lost \(total - succeeded), duplicates \(executions - total)")
         #expect(succeeded == total, "lost \(total - succeeded) of \(total) tasks")
         if let resumedAt { #expect(resumedAt - answeredAt < .seconds(5), "consumed again only \(resumedAt - answeredAt) after the node answered") }

@@ -33,8 +33,16 @@ final class SpareRabbitNode: Sendable {
     }
 
     /// Boots the node (same data directory every time) and returns once it answers AMQP.
+    /// The script's boot (which waits for the node by probing) runs to its end on a thread of
+    /// its own, so no probe of it is left running (each probe is an Erlang VM that would start
+    /// an epmd again after ``stop()``).
     func start(timeout: Duration = .seconds(120)) async throws {
-        _ = shell("(rabbitmq__boot &)")
+        let booted: Int32 = await withCheckedContinuation { c in
+            Thread { c.resume(returning: self.shell("rabbitmq__boot")) }.start()
+        }
+        guard booted == 0 else {
+            throw AMQPError(.connectFailed, "spare RabbitMQ node on port \(port) did not start (status \(booted)); see \(directory).log")
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var config = try AMQPConfiguration(url: url)
