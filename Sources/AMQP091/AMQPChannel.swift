@@ -9,10 +9,12 @@ public final class AMQPChannel: Sendable {
     public let connection: AMQPConnection
     /// The channel number (1…channel-max).
     public let number: UInt16
+    let acks: AMQPAckQueue
 
-    init(connection: AMQPConnection, number: UInt16) {
+    init(connection: AMQPConnection, number: UInt16, acks: AMQPAckQueue) {
         self.connection = connection
         self.number = number
+        self.acks = acks
     }
 
     @discardableResult
@@ -123,11 +125,33 @@ public final class AMQPChannel: Sendable {
 
     /// `basic.consume` with manual acknowledgements unless `noAck`. Deliveries arrive on the
     /// returned stream; it finishes after ``cancel(consumerTag:)`` and throws when the
-    /// channel or connection fails or the server cancels the consumer.
+    /// channel or connection fails or the server cancels the consumer. (One element per
+    /// delivery; ``consumeBatches(queue:consumerTag:noAck:exclusive:arguments:)`` costs one
+    /// stream element per read cycle instead.)
     public func consume(
         queue: String, consumerTag: String, noAck: Bool = false, exclusive: Bool = false, arguments: AMQPTable = [:]
     ) async throws -> AsyncThrowingStream<AMQPMessage, any Error> {
+        let batches = try await consumeBatches(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive, arguments: arguments)
         let (stream, continuation) = AsyncThrowingStream<AMQPMessage, any Error>.makeStream()
+        let pump = Task {
+            do {
+                for try await batch in batches { for m in batch { continuation.yield(m) } }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in pump.cancel() }
+        return stream
+    }
+
+    /// `basic.consume`, delivering in batches: every delivery decoded in one read cycle of
+    /// the connection arrives as one array, in order. Same ending rules as
+    /// ``consume(queue:consumerTag:noAck:exclusive:arguments:)``.
+    public func consumeBatches(
+        queue: String, consumerTag: String, noAck: Bool = false, exclusive: Bool = false, arguments: AMQPTable = [:]
+    ) async throws -> AsyncThrowingStream<[AMQPMessage], any Error> {
+        let (stream, continuation) = AsyncThrowingStream<[AMQPMessage], any Error>.makeStream()
         let handler = connection.handler, n = number
         let args = AMQPMethod.Consume(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive, arguments: arguments)
         _ = try await connection.eventLoop.flatSubmit { handler.value.consume(n, args, into: continuation) }.get()
@@ -150,8 +174,26 @@ public final class AMQPChannel: Sendable {
     }
 
     /// `basic.ack` (with `multiple`, every delivery up to and including the tag).
+    ///
+    /// A single ack returns once queued: the acks queued on this channel before the event
+    /// loop next runs leave together, as one `basic.ack(multiple: true)` where they form a
+    /// run from the oldest unacknowledged delivery (see ``AMQPAckWindow``), in the loop's
+    /// one flush. It throws at once (`invalidState` or `connectionClosed`) when the channel
+    /// is already closed; an ack queued just before the connection drops is lost with it,
+    /// and the server requeues that delivery (marked redelivered), as for any unacked one.
     public func ack(deliveryTag: UInt64, multiple: Bool = false) async throws {
-        try await send(.basicAck(deliveryTag: deliveryTag, multiple: multiple))
+        if multiple {
+            try await send(.basicAck(deliveryTag: deliveryTag, multiple: true))
+            return
+        }
+        guard connection.isOpen else {
+            acks.close(AMQPError(.connectionClosed, "connection to \(connection.configuration.endpoint) is closed; cannot acknowledge delivery \(deliveryTag) (the server requeues it)"))
+            throw AMQPError(.connectionClosed, "connection to \(connection.configuration.endpoint) is closed; cannot acknowledge delivery \(deliveryTag) (the server requeues it)")
+        }
+        if try acks.add(deliveryTag) {
+            let handler = connection.handler, n = number
+            connection.eventLoop.execute { handler.value.drainAcks(n) }
+        }
     }
 
     /// `basic.nack`: reject one (or, with `multiple`, all up to the tag) delivery; requeued
@@ -168,6 +210,8 @@ public final class AMQPChannel: Sendable {
     /// `channel.close` 200: consumers finish and unacknowledged deliveries return to their
     /// queues (marked redelivered). Closing a closed channel does nothing.
     public func close() async throws {
+        // Acks after this point throw at once (the handler closes the queue too, on the loop).
+        defer { acks.close(AMQPError(.invalidState, "channel \(number) is closed; cannot acknowledge (the server requeues its unacknowledged deliveries)")) }
         do {
             try await call(.channelClose(.init(replyCode: 200, replyText: "Goodbye")))
         } catch let e as AMQPError where e.kind == .invalidState {

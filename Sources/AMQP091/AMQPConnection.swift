@@ -130,15 +130,16 @@ public final class AMQPConnection: Sendable {
             throw AMQPError(.invalidState, "all \(limit) channels of \(configuration.endpoint) are in use")
         }
         let handler = self.handler
+        let acks = AMQPAckQueue()
         do {
-            try await eventLoop.flatSubmit { handler.value.openChannel(number) }.get()
+            try await eventLoop.flatSubmit { handler.value.openChannel(number, acks: acks) }.get()
         } catch {
             release(number)
             throw error
         }
         let closed = try await eventLoop.submit { handler.value.channelClosedFuture(number) }.get()
         closed?.whenComplete { [weak self] _ in self?.release(number) }
-        return AMQPChannel(connection: self, number: number)
+        return AMQPChannel(connection: self, number: number, acks: acks)
     }
 
     func release(_ number: UInt16) {

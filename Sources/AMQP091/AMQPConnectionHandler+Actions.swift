@@ -29,11 +29,16 @@ extension AMQPConnectionHandler {
         for action in actions {
             switch action {
             case .send(let m):
-                context?.writeAndFlush(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(m))), promise: nil)
+                context?.write(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(m))), promise: nil)
+                flushSoon()
             case .complete(let id, let reply):
                 if case .method(.basicCancelOk(let tag)) = reply {
-                    channels[number]?.consumers.removeValue(forKey: tag)?.finish()
+                    channels[number]?.consumers.removeValue(forKey: tag)?.finish(nil)
                 }
+                if case .message(let m) = reply, channels[number]?.manualGets.remove(id) != nil {
+                    channels[number]?.window.delivered(m.deliveryTag, manual: true)
+                }
+                channels[number]?.manualGets.remove(id)
                 channels[number]?.requests.removeValue(forKey: id)?.succeed(reply)
             case .fail(let id, let error):
                 if let p = channels[number]?.requests.removeValue(forKey: id) {
@@ -42,8 +47,10 @@ extension AMQPConnectionHandler {
                     handshake.futureResult.eventLoop.assertInEventLoop()
                 }
             case .deliver(let tag, let message):
-                if let consumer = channels[number]?.consumers[tag] {
-                    consumer.yield(message)
+                if channels[number]?.deliver(message, to: tag) == true {
+                    // Yielded with the rest of this read cycle's deliveries (channelReadComplete).
+                    deliveriesPending = true
+                    endOfTickSoon()
                 } else {
                     logger.debug("AMQP delivery for unknown consumer dropped", metadata: ["consumer": "\(tag)"])
                 }
@@ -64,19 +71,20 @@ extension AMQPConnectionHandler {
                 }
             case .consumerCancelled(let tag):
                 channels[number]?.consumers.removeValue(forKey: tag)?.finish(
-                    throwing: AMQPError(.consumerCancelled, "server cancelled consumer '\(tag)' on channel \(number) (queue deleted?)"))
+                    AMQPError(.consumerCancelled, "server cancelled consumer '\(tag)' on channel \(number) (queue deleted?)"))
             case .closed(let error):
                 guard let record = channels.removeValue(forKey: number) else { continue }
                 let failure = error ?? AMQPError(.invalidState, "channel \(number) was closed")
+                record.acks?.close(AMQPError(
+                    failure.kind, "channel \(number) is closed; cannot acknowledge (the server requeues its unacknowledged deliveries): \(failure.message)",
+                    replyCode: failure.replyCode, replyText: failure.replyText))
                 for p in record.requests.values { p.fail(failure) }
                 for (seq, p) in record.confirms {
                     p.fail(AMQPError(
                         failure.kind, "publish #\(seq) on channel \(number) not confirmed: \(failure.message)",
                         replyCode: failure.replyCode, replyText: failure.replyText))
                 }
-                for c in record.consumers.values {
-                    if let error { c.finish(throwing: error) } else { c.finish() }
-                }
+                for sink in record.consumers.values { sink.finish(error) }
                 record.closed.succeed()
             }
         }
@@ -90,16 +98,21 @@ extension AMQPConnectionHandler {
 
     private func startHeartbeats(_ t: AMQPConnectionStateMachine.Tuning, context: ChannelHandlerContext) {
         guard t.heartbeatSeconds > 0 else { return }
+        // Ours go out every half interval; the silence is checked every quarter interval, so
+        // a dead peer is found between 2 and 2.25 intervals after its last frame.
         let interval = TimeAmount.seconds(Int64(t.heartbeatSeconds))
-        let half = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 500)
+        let quarter = TimeAmount.milliseconds(Int64(t.heartbeatSeconds) * 250)
         lastReceived = context.eventLoop.now
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
+        heartbeatTicks = 0
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: quarter, delay: quarter) { [self] _ in
             guard let context = self.context else { return }
             if context.eventLoop.now - self.lastReceived > interval * 2 {
                 self.fail(AMQPError(
                     .heartbeatMissed, "no frame from \(self.endpoint) for \(t.heartbeatSeconds * 2) s (two heartbeat intervals); connection considered dead"))
                 return
             }
+            self.heartbeatTicks += 1
+            guard self.heartbeatTicks % 2 == 0 else { return }
             context.writeAndFlush(self.wrapOutboundOut(AMQPFrame(channel: 0, payload: .heartbeat)), promise: nil)
         }
     }

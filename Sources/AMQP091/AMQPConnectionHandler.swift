@@ -9,7 +9,28 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = AMQPFrame
     typealias OutboundOut = AMQPFrame
     typealias Reply = AMQPChannelStateMachine.Reply
-    typealias Consumer = AsyncThrowingStream<AMQPMessage, any Error>.Continuation
+    typealias Consumer = AsyncThrowingStream<[AMQPMessage], any Error>.Continuation
+
+    /// A consumer's stream and the deliveries of the current read cycle, yielded as one batch
+    /// when the cycle ends (`channelReadComplete`).
+    struct ConsumerSink {
+        let stream: Consumer
+        /// Manual acknowledgement (`no-ack` false): deliveries enter the channel's ack window.
+        let manual: Bool
+        var pending: [AMQPMessage] = []
+
+        mutating func yieldPending() {
+            guard !pending.isEmpty else { return }
+            stream.yield(pending)
+            pending = []
+        }
+
+        /// Yields what is pending, then ends the stream.
+        func finish(_ error: (any Error)?) {
+            if !pending.isEmpty { stream.yield(pending) }
+            if let error { stream.finish(throwing: error) } else { stream.finish() }
+        }
+    }
 
     struct ChannelRecord {
         var machine: AMQPChannelStateMachine
@@ -17,8 +38,23 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         var confirms: [UInt64: EventLoopPromise<AMQPPublishResult>] = [:]
         var mandatory: Deque<UInt64> = []
         var returned: [UInt64: AMQPMessage] = [:]
-        var consumers: [String: Consumer] = [:]
+        var consumers: [String: ConsumerSink] = [:]
+        /// Unacknowledged deliveries, for coalescing acks.
+        var window = AMQPAckWindow()
+        /// Acks queued off the loop (nil for channels opened without one, e.g. in tests).
+        var acks: AMQPAckQueue?
+        /// `basic.get` requests with manual acknowledgement, by request id.
+        var manualGets: Set<UInt64> = []
         let closed: EventLoopPromise<Void>
+
+        /// Adds a delivery to its consumer's batch (in place: no copy of the record);
+        /// `false` when no such consumer exists.
+        mutating func deliver(_ message: AMQPMessage, to tag: String) -> Bool {
+            guard let manual = consumers[tag]?.manual else { return false }
+            window.delivered(message.deliveryTag, manual: manual)
+            consumers[tag]!.pending.append(message)
+            return true
+        }
     }
 
     var connection: AMQPConnectionStateMachine
@@ -29,9 +65,14 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     var nextRequestID: UInt64 = 1
     var lastReceived = NIODeadline.now()
     var heartbeatTask: RepeatedTask?
+    var heartbeatTicks = 0
     var failure: AMQPError?
     /// A flush is queued on the event loop: writes made until it runs share one syscall.
     var flushScheduled = false
+    /// Frames were written and not flushed yet.
+    var needsFlush = false
+    /// Some consumer holds deliveries of this read cycle.
+    var deliveriesPending = false
     let events: AsyncStream<AMQPConnectionEvent>.Continuation
     let endpoint: String
     let logger: Logger
@@ -78,7 +119,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        guard channels[frame.channel] != nil else {
+        guard channels.index(forKey: frame.channel) != nil else {
             // Frames for a channel we already closed (e.g. its close-ok) are ignored.
             return
         }
@@ -92,6 +133,24 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
             return
         }
         perform(actions, channel: frame.channel)
+    }
+
+    /// The end of a read cycle: every consumer gets this cycle's deliveries as one batch, and
+    /// every frame written meanwhile (acks, replies) leaves in one flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        yieldDeliveries()
+        flushNow()
+        context.fireChannelReadComplete()
+    }
+
+    func yieldDeliveries() {
+        guard deliveriesPending else { return }
+        deliveriesPending = false
+        for number in channels.keys {
+            for tag in channels[number]!.consumers.keys {
+                channels[number]!.consumers[tag]!.yieldPending()
+            }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -122,10 +181,10 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
 
     // MARK: Requests from the public API
 
-    func openChannel(_ number: UInt16) -> EventLoopFuture<Void> {
+    func openChannel(_ number: UInt16, acks: AMQPAckQueue? = nil) -> EventLoopFuture<Void> {
         guard let context, failure == nil, connection.isOpen else { return closedFuture() }
         let closed = context.eventLoop.makePromise(of: Void.self)
-        channels[number] = ChannelRecord(machine: AMQPChannelStateMachine(channel: number), closed: closed)
+        channels[number] = ChannelRecord(machine: AMQPChannelStateMachine(channel: number), acks: acks, closed: closed)
         return request(number, .channelOpen).map { _ in }
     }
 
@@ -140,6 +199,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         nextRequestID += 1
         let promise = context.eventLoop.makePromise(of: Reply.self)
         channels[number]!.requests[id] = promise
+        if case .basicGet(_, false) = method { channels[number]!.manualGets.insert(id) }
         perform(channels[number]!.machine.request(id, method), channel: number)
         return promise.futureResult
     }
@@ -150,21 +210,58 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         guard let record = channels[number], record.machine.isOpen else {
             return context.eventLoop.makeFailedFuture(AMQPError(.invalidState, "channel \(number) is closed; cannot send \(method.name)"))
         }
+        switch method {
+        case .basicAck(let tag, let multiple), .basicNack(let tag, let multiple, _):
+            channels[number]!.window.settled(tag, multiple: multiple)
+        case .basicReject(let tag, _):
+            channels[number]!.window.settled(tag, multiple: false)
+        default: break
+        }
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(method))), promise: promise)
         flushSoon()
         return promise.futureResult
     }
 
+    /// Writes the acks queued on channel `number` since the last drain: one
+    /// `basic.ack(multiple: true)` for the run from the oldest outstanding delivery, single
+    /// acks for the rest (see ``AMQPAckWindow``). Nothing is written once the channel is
+    /// closed (its queue is closed too; the server requeues the deliveries).
+    func drainAcks(_ number: UInt16) {
+        guard let context, failure == nil, let queue = channels[number]?.acks else { return }
+        let tags = queue.take()
+        guard channels[number]!.machine.isOpen, !tags.isEmpty else { return }
+        for tag in tags { channels[number]!.window.ack(tag) }
+        for (tag, multiple) in channels[number]!.window.flush() {
+            context.write(wrapOutboundOut(AMQPFrame(channel: number, payload: .method(.basicAck(deliveryTag: tag, multiple: multiple)))), promise: nil)
+        }
+        flushSoon()
+    }
+
     /// Flushes once the event loop has run what is already queued on it (acks of many tasks,
-    /// several publishes), so they leave in one write instead of one syscall each.
+    /// several publishes), so they leave in one write instead of one syscall each. Inside a
+    /// read cycle `channelReadComplete` flushes first and the queued flush finds nothing to do.
     func flushSoon() {
+        needsFlush = true
+        endOfTickSoon()
+    }
+
+    /// Queues one task on the loop that yields pending deliveries and flushes pending writes
+    /// (the fallback for work done outside a read cycle).
+    func endOfTickSoon() {
         guard let context, !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.execute {
             self.flushScheduled = false
-            self.context?.flush()
+            self.yieldDeliveries()
+            self.flushNow()
         }
+    }
+
+    func flushNow() {
+        guard needsFlush else { return }
+        needsFlush = false
+        context?.flush()
     }
 
     func publish(
@@ -197,7 +294,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
             consumer.finish(throwing: failure ?? AMQPError(.invalidState, "channel \(number) is closed; cannot consume"))
             return closedFuture()
         }
-        channels[number]!.consumers[args.consumerTag] = consumer
+        channels[number]!.consumers[args.consumerTag] = ConsumerSink(stream: consumer, manual: !args.noAck)
         return request(number, .basicConsume(args))
     }
 

@@ -44,14 +44,20 @@ public struct MongoBackendOptions: Sendable {
     public var taskCollection: String
     /// Group collection. Default `celery_groupmeta` (Celery's).
     public var groupCollection: String
+    /// Most task results written in one bulk write. Results stored while a bulk write is in
+    /// flight wait and go together in the next one (one round trip for the batch). 1 writes
+    /// each result on its own. Default 1000.
+    public var maxBatchedWrites: Int
 
     /// Creates options; every parameter has the default described on its property.
     public init(
         resultEncoding: MongoResultEncoding = .json, writeConcern: MongoWriteConcern? = nil,
         writeConcernTimeout: Duration? = nil, resultExpiry: Duration? = .seconds(86_400),
         serverSelectionTimeout: Duration = .seconds(10), connections: Int = 4,
-        taskCollection: String = "celery_taskmeta", groupCollection: String = "celery_groupmeta"
+        taskCollection: String = "celery_taskmeta", groupCollection: String = "celery_groupmeta",
+        maxBatchedWrites: Int = 1000
     ) {
+        self.maxBatchedWrites = max(1, maxBatchedWrites)
         self.resultEncoding = resultEncoding
         self.writeConcern = writeConcern
         self.writeConcernTimeout = writeConcernTimeout

@@ -15,6 +15,9 @@ import Synchronization
 /// RETRY…) is conditional on the stored state not being ready, in one server-side step, so
 /// a stale write from a redelivered copy never replaces SUCCESS, FAILURE or REVOKED.
 /// Blocking libmongoc calls run on a dedicated thread pool sized to the client pool.
+///
+/// Task results are bulk-written: those stored while a write is in flight leave together
+/// in one unordered bulk write of replace-upserts (see ``MongoBackendOptions/maxBatchedWrites``).
 public final class MongoResultBackend: ResultBackend {
     /// The URL with any password masked.
     public let displayURL: String
@@ -25,6 +28,7 @@ public final class MongoResultBackend: ResultBackend {
 
     let executor: MongoExecutor
     let codec: MongoTaskDocument
+    let writer: MongoResultWriter
     let logger: Logger
     private let state = Mutex(LifeCycle())
 
@@ -49,6 +53,9 @@ public final class MongoResultBackend: ResultBackend {
         self.options = options
         self.codec = MongoTaskDocument(encoding: options.resultEncoding)
         self.logger = logger
+        let wc = options.writeConcern.map { [BSONField("writeConcern", .document($0.fields(timeout: options.writeConcernTimeout)))] } ?? []
+        self.writer = MongoResultWriter(
+            executor: executor, collection: options.taskCollection, writeOptions: wc, maxBatch: options.maxBatchedWrites)
     }
 
     var indexesAreReady: Bool { state.withLock { $0.indexesReady } }
@@ -63,39 +70,15 @@ public final class MongoResultBackend: ResultBackend {
         return [BSONField("writeConcern", .document(wc.fields(timeout: options.writeConcernTimeout)))]
     }
 
-    /// Upserts the task document (see the type's description); returns `false` when the
-    /// stored state is ready and `meta`'s is not (the write is dropped). Throws
-    /// ``CeleryError`` `tooLarge` over 16 MiB, `connection` when no server is reachable.
+    /// Upserts the task document (see the type's description) with the next bulk write;
+    /// returns `false` when the stored state is ready and `meta`'s is not (the write is
+    /// dropped). Throws ``CeleryError`` `tooLarge` over 16 MiB, `connection` when no server
+    /// is reachable (then nothing of this write is known to be stored: store it again).
     @discardableResult
     public func store(_ meta: TaskMeta) async throws -> Bool {
         try await prepareIfNeeded()
         let fields = try codec.document(for: meta)
-        let ready = meta.status.isReady
-        let collection = options.taskCollection
-        let writeOptions = self.writeOptions
-        let id = meta.taskId
-        return try await executor.run { client in
-            let replacement = try BSONDocument(fields)
-            guard replacement.byteCount <= MongoTaskDocument.maxDocumentBytes else {
-                throw CeleryError(
-                    .tooLarge,
-                    "result of task \(id) (\(meta.status)) is \(replacement.byteCount) bytes as a BSON document; MongoDB stores at most \(MongoTaskDocument.maxDocumentBytes) bytes (16 MiB)")
-            }
-            var filter = [BSONField("_id", .string(id))]
-            if !ready {
-                filter.append(BSONField("status", .document([BSONField("$nin", .array(Self.readyStates))])))
-            }
-            let coll = client.collection(collection)
-            // E11000 means the filter matched nothing while a document with this _id exists:
-            // either it is ready (a stale write: not stored) or another writer inserted it
-            // between our match and our insert (then a second attempt decides).
-            for _ in 0..<2 {
-                if try coll.replaceOne(filter: filter, replacement: replacement, options: writeOptions) == .written {
-                    return true
-                }
-            }
-            return false
-        }
+        return try await writer.write(.init(id: meta.taskId, ready: meta.status.isReady, fields: fields))
     }
 
     /// Reads a task document (one `find`); `nil` means PENDING. A document without a string

@@ -15,7 +15,12 @@ import Logging
 /// exchange, no acks.
 ///
 /// Deliveries are pumped from the channel into a buffer (bounded by the prefetch in queue
-/// mode), so cancelling a waiting ``next()`` never loses or strands a message.
+/// mode), one batch per read cycle of the connection, so cancelling a waiting ``next()``
+/// never loses or strands a message.
+///
+/// When the channel or connection fails, the deliveries still in the buffer are dropped at
+/// once: their acks can no longer be sent, and the server has already requeued them, so
+/// handing them out would only run them twice.
 ///
 /// Recovery: when the channel or connection fails, ``next()`` reconnects with exponential
 /// backoff (``RabbitMQOptions/reconnectInitialDelay`` … ``RabbitMQOptions/reconnectMaxDelay``),
@@ -33,7 +38,9 @@ actor RabbitMQConsumer: MessageConsumer {
     private var prefetch: Int
     private var channel: AMQPChannel?
     private var queueInfo = RabbitMQConnectionKeeper.QueueInfo(hasDeadLetterExchange: false)
-    private var buffer: [(AMQPMessage, AMQPChannel)] = []  // small: at most the prefetch
+    /// Deliveries not handed out yet, from `head` on (at most the prefetch); compacted when half read.
+    private var buffer: [(AMQPMessage, AMQPChannel)] = []
+    private var head = 0
     /// Callers of ``next()`` waiting (any number; each re-checks when woken).
     private var waiters: [CheckedContinuation<Void, Never>] = []
     /// Bumped per subscription so a stale pump's end is ignored.
@@ -56,19 +63,19 @@ actor RabbitMQConsumer: MessageConsumer {
         do {
             let connection = try await broker.keeper.current()
             let ch = try await connection.openChannel()
-            let stream: AsyncThrowingStream<AMQPMessage, any Error>
+            let stream: AsyncThrowingStream<[AMQPMessage], any Error>
             switch route {
             case .queue(let q):
                 queueInfo = try await broker.keeper.declareQueue(q)
                 try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch), global: perChannelQos)
-                stream = try await ch.consume(queue: q, consumerTag: tag)
+                stream = try await ch.consumeBatches(queue: q, consumerTag: tag)
             case .broadcast(let name):
                 try await broker.keeper.declareFanout(name)
                 let q = "bcast.\(UUID().uuidString.lowercased())"
                 try await ch.queueDeclare(.init(queue: q, exclusive: true, autoDelete: true))
                 // A topic broadcast (celeryev) is bound with `#`: every routing key, as Celery's event receiver.
                 try await ch.queueBind(queue: q, exchange: name, routingKey: broker.options.topicExchanges.contains(name) ? "#" : name)
-                stream = try await ch.consume(queue: q, consumerTag: tag, noAck: true, exclusive: true)
+                stream = try await ch.consumeBatches(queue: q, consumerTag: tag, noAck: true, exclusive: true)
             }
             channel = ch
             startPump(stream, ch)
@@ -81,26 +88,38 @@ actor RabbitMQConsumer: MessageConsumer {
     /// per-consumer limit, changed by re-subscribing (see ``adjustPrefetch(by:)``).
     private var perChannelQos: Bool { broker.options.queueType != .quorum }
 
-    private func startPump(_ stream: AsyncThrowingStream<AMQPMessage, any Error>, _ ch: AMQPChannel) {
+    private func startPump(_ stream: AsyncThrowingStream<[AMQPMessage], any Error>, _ ch: AMQPChannel) {
         generation += 1
         let gen = generation
         subscribed = true
         Task { [self] in
             do {
-                for try await m in stream { self.push(m, ch) }
-                self.ended(gen, nil)
+                for try await batch in stream { self.push(batch, ch) }
+                self.ended(gen, nil, ch)
             } catch {
-                self.ended(gen, error)
+                self.ended(gen, error, ch)
             }
         }
     }
 
-    private func push(_ m: AMQPMessage, _ ch: AMQPChannel) {
-        buffer.append((m, ch))
+    private func push(_ batch: [AMQPMessage], _ ch: AMQPChannel) {
+        buffer.append(contentsOf: batch.lazy.map { ($0, ch) })
         wake()
     }
 
-    private func ended(_ gen: Int, _ error: (any Error)?) {
+    private func ended(_ gen: Int, _ error: (any Error)?, _ ch: AMQPChannel) {
+        if error != nil, case .queue = route {
+            // Unackable now; the server requeued them with the channel.
+            buffer.removeFirst(head)
+            head = 0
+            let before = buffer.count
+            buffer.removeAll { $0.1 === ch }
+            if buffer.count < before {
+                broker.logger.notice(
+                    "dropped deliveries of a lost channel; the server redelivers them",
+                    metadata: ["route": "\(route)", "count": "\(before - buffer.count)"])
+            }
+        }
         guard gen == generation else { return }
         subscribed = false
         // A normal end is our own basic.cancel: the channel lives on (held deliveries stay
@@ -120,7 +139,18 @@ actor RabbitMQConsumer: MessageConsumer {
     func next() async throws -> Delivery? {
         var delay = broker.options.reconnectInitialDelay
         while !cancelled, !stopped, !Task.isCancelled {
-            if !buffer.isEmpty { let (m, ch) = buffer.removeFirst(); return delivery(m, channel: ch) }
+            if head < buffer.count {
+                let (m, ch) = buffer[head]
+                head += 1
+                if head == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    head = 0
+                } else if head >= 1024, head * 2 >= buffer.count {
+                    buffer.removeFirst(head)
+                    head = 0
+                }
+                return delivery(m, channel: ch)
+            }
             if !subscribed {
                 if let e = lastError {
                     broker.logger.warning("RabbitMQ consumer lost its subscription; recovering", metadata: ["route": "\(route)", "error": "\(e)"])
@@ -183,6 +213,7 @@ actor RabbitMQConsumer: MessageConsumer {
         broker.forget(self)
         generation += 1
         buffer.removeAll()
+        head = 0
         if let ch = channel {
             if !stopped { try? await ch.cancel(consumerTag: tag) }
             try? await ch.close()
@@ -203,7 +234,7 @@ actor RabbitMQConsumer: MessageConsumer {
             guard !perChannelQos else { return }
             tagCount += 1
             let newTag = "\(baseTag).\(tagCount)"
-            let stream = try await ch.consume(queue: q, consumerTag: newTag)
+            let stream = try await ch.consumeBatches(queue: q, consumerTag: newTag)
             let oldTag = tag
             tag = newTag
             startPump(stream, ch)

@@ -28,7 +28,9 @@ public struct RabbitMQOptions: Sendable, Hashable {
     public var classicDeadLetterArgument: Bool
     /// First wait before a consumer reconnects; doubles up to ``reconnectMaxDelay``. Default 0.5 s.
     public var reconnectInitialDelay: Duration
-    /// Longest wait between reconnect attempts. Default 30 s.
+    /// Longest wait between reconnect attempts. Default 2 s: a consumer takes again at most
+    /// 2 s after the node answers (an attempt against a node that is down costs one refused
+    /// TCP connect).
     public var reconnectMaxDelay: Duration
     /// Broadcast names declared as **topic** exchanges instead of fanout, as Celery declares
     /// them. Default `["celeryev"]`: Celery's event exchange is a topic exchange (events are
@@ -42,7 +44,7 @@ public struct RabbitMQOptions: Sendable, Hashable {
     public init(
         queueType: QueueType = .classic, deliveryLimit: Int? = nil, deadLettering: Bool = true,
         classicDeadLetterArgument: Bool = false,
-        reconnectInitialDelay: Duration = .milliseconds(500), reconnectMaxDelay: Duration = .seconds(30),
+        reconnectInitialDelay: Duration = .milliseconds(500), reconnectMaxDelay: Duration = .seconds(2),
         topicExchanges: Set<String> = ["celeryev"]
     ) {
         self.queueType = queueType

@@ -127,7 +127,7 @@ final class MongoCursor {
 }
 
 extension MongoCollectionHandle {
-    fileprivate func clientError(_ error: inout bson_error_t, operation: String) -> CeleryError {
+    func clientError(_ error: inout bson_error_t, operation: String) -> CeleryError {
         client.error(&error, operation: operation)
     }
 }
