@@ -44,6 +44,11 @@ public struct MongoBackendOptions: Sendable {
     public var taskCollection: String
     /// Group collection. Default `celery_groupmeta` (Celery's).
     public var groupCollection: String
+    /// How chords sent by this client join. Default ``MongoChordJoin/counter``: an atomic
+    /// counter on the chord's `celery_groupmeta` document, no polling; every worker running
+    /// the header must be a swift-celery worker. ``MongoChordJoin/unlock`` sends Celery's
+    /// `celery.chord_unlock` (for fleets with Python workers).
+    public var chordJoin: MongoChordJoin = .counter
 
     /// Creates options; every parameter has the default described on its property.
     public init(
