@@ -15,7 +15,7 @@ else
   export RUN_DIR="$(mktemp -d /tmp/canvas-scale.XXXXXX)"
 fi
 Q="canvas-scale-$$"
-ours_worker_start "$CELERY_TEST_REDIS_URL" "$Q" --result-backend "$CELERY_TEST_REDIS_URL"
+ours_worker_start "$CELERY_TEST_REDIS_URL" "$Q" --result-backend "$CELERY_TEST_REDIS_URL" --default-queue "$Q"
 samples="$RUN_DIR/rss.txt"
 ( while kill -0 "$WORKER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$WORKER_PID/status" >>"$samples" 2>/dev/null || true; sleep 0.5; done ) &
 SAMPLER=$!

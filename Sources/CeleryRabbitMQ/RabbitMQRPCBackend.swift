@@ -18,6 +18,7 @@ import Synchronization
 /// and chords are not supported (Celery refuses them on `rpc://`). Results wait in this
 /// client's memory until read with ``forget(_:)``.
 ///
+/// Create it through the URL (``TransportRegistry``), or call ``connect()`` before the first send.
 /// URL: `rpc://` uses `CELERY_BROKER_URL` (else `amqp://guest:guest@127.0.0.1:5672/`);
 /// `rpc://user:pass@host:port/vhost` names the RabbitMQ server itself.
 public final class RabbitMQRPCBackend: ReplyQueueBackend {
@@ -56,9 +57,15 @@ public final class RabbitMQRPCBackend: ReplyQueueBackend {
             let amqp = rest.isEmpty || rest == "/"
                 ? (ProcessInfo.processInfo.environment["CELERY_BROKER_URL"].flatMap { $0.hasPrefix("amqp") ? $0 : nil } ?? "amqp://guest:guest@127.0.0.1:5672/")
                 : "amqp://" + rest
-            return try RabbitMQRPCBackend(amqpURL: String(amqp), logger: logger)
+            let backend = try RabbitMQRPCBackend(amqpURL: String(amqp), logger: logger)
+            try await backend.connect()
+            return backend
         }
     }
+
+    /// Declares the reply queue and starts reading it. Call it before sending tasks (the URL
+    /// factory does): a result sent before the queue exists is dropped by RabbitMQ.
+    public func connect() async throws { try await startConsuming() }
 
     /// Sends the meta to `meta.replyTo`; returns `false` (nothing sent) when the task had no `reply_to`.
     @discardableResult

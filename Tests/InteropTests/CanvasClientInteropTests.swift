@@ -46,7 +46,7 @@ import Testing
         let py = try Child(
             Interop.celery,
             ["-A", "pytasks", "worker", "-Q", q, "--pool", "threads", "-c", "4", "-n", Interop.unique("py") + "@%h", "-l", "info", "--without-gossip", "--without-mingle"],
-            env: ["CELERY_BROKER_URL": pair.broker, "CELERY_RESULT_BACKEND": pair.backend], cwd: Interop.interopDir, name: "canvas-pyworker")
+            env: ["CELERY_BROKER_URL": pair.broker, "CELERY_RESULT_BACKEND": pair.backend, "INTEROP_DEFAULT_QUEUE": q], cwd: Interop.interopDir, name: "canvas-pyworker")
         defer { py.killNow() }
         #expect(await py.waitFor(" ready."), "python worker did not start:\n\(py.output)")
         let app = try await Self.app(pair, queue: q)

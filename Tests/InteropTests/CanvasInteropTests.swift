@@ -52,4 +52,38 @@ import Testing
         if results.values.contains(where: { $0["ok"] as? Bool != true }) { print(w.output.suffix(20_000)) }
         await w.stop()
     }
+
+    /// Our client and our worker on MongoDB results: the chord joins through the counter on its
+    /// `celery_groupmeta` document — no `celery.chord_unlock` is sent.
+    @Test func ourChordOnMongoJoinsWithoutPolling() async throws {
+        guard Interop.available, let amqp = Interop.env["CELERY_TEST_AMQP_URL"], let mongo = Interop.env["CELERY_TEST_MONGO_URL"],
+            !amqp.isEmpty, !mongo.isEmpty
+        else { return }
+        let q = Interop.unique("canvas-mongo-counter")
+        let w = try Child(
+            Interop.workerBinary,
+            ["--broker", amqp, "--result-backend", mongo, "-c", "4", "-n", Interop.unique("counter") + "@test", "-Q", q, "--default-queue", q, "-l", "info"],
+            name: "canvas-counter-worker")
+        defer { w.killNow() }
+        #expect(await w.waitFor("worker ready"), "our worker did not start:\n\(w.output)")
+        let broker = try await TransportRegistry.broker(url: amqp, logger: .init(label: "counter-client"))
+        let app = Celery(
+            name: "counter-client", broker: broker, backend: try MongoResultBackend(url: mongo),
+            configuration: CeleryConfiguration(defaultRoute: .queue(q)))
+        let add = TaskHandle<Int, Int, Int>(name: "tasks.add", app: app)
+        let xsum = TaskHandle<[Int], Int>(name: "tasks.xsum", app: app)
+        let r = try await app.apply(Signature.chord(try (0..<20).map { try add.s($0, $0) }, xsum.partial()))
+        #expect(try await r.get(as: Int.self, timeout: .seconds(30)) == 380, "\(w.output.suffix(5000))")
+        let fail = Signature(task: "tasks.fail", args: ["boom"], immutable: true)
+        let f = try await app.apply(Signature.chord([try add.s(1, 1), fail], xsum.partial()))
+        do {
+            _ = try await app.result(id: f.id).get(timeout: .seconds(30))
+            Issue.record("expected ChordError")
+        } catch let e as TaskError {
+            #expect(e.type == "ChordError" && e.message.hasPrefix("Dependency "), "\(e)")
+        }
+        #expect(!w.output.contains("celery.chord_unlock"), "no chord_unlock task ran")
+        try await app.close()
+        await w.stop()
+    }
 }

@@ -33,7 +33,7 @@ import Testing
         guard Interop.available, let amqp = Self.amqp else { return }
         let q = Interop.unique("rpc-swift2py")
         let py = try Child(
-            Interop.celery, ["-A", "pytasks", "worker", "-Q", q, "--pool", "solo", "-n", Interop.unique("py") + "@%h", "--without-gossip", "--without-mingle"],
+            Interop.celery, ["-A", "pytasks", "worker", "-Q", q, "--pool", "solo", "-n", Interop.unique("py") + "@%h", "-l", "info", "--without-gossip", "--without-mingle"],
             env: ["CELERY_BROKER_URL": amqp, "CELERY_RESULT_BACKEND": "rpc://"], cwd: Interop.interopDir, name: "rpc-pyworker")
         defer { py.killNow() }
         #expect(await py.waitFor(" ready."), "\(py.output)")

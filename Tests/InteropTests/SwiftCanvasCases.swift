@@ -14,7 +14,6 @@ struct SwiftCanvasCases {
         let fail = Signature(task: "tasks.fail", args: ["boom"], immutable: true)
         let t: Duration = .seconds(30)
         func value(_ c: Signature) -> Run { { try await app.apply(c).get(timeout: t) } }
-        func id() -> String { UUID().uuidString.lowercased() }
         var c: [(String, Run)] = []
         c.append(("chain", value(try add.s(2, 2) | mul.partial(4) | add.partial(1))))
         c.append(("chain_or", value(try add.s(2, 2) | mul.partial(8) | mul.partial(10))))
@@ -26,7 +25,7 @@ struct SwiftCanvasCases {
         }))
         c.append(("partial_delay", { try await app.apply(add.partial(2), args: [4]).get(timeout: t) }))
         c.append(("signature_countdown", value(try add.s(2, 2).with(CallOptions(countdown: .seconds(1))))))
-        c.append(("signature_options", value(try add.s(2, 2).with(CallOptions(taskId: id(), expires: CallOptions.expiring(in: .seconds(60)), priority: 5)))))
+        c.append(("signature_options", value(try add.s(2, 2).with(CallOptions(taskId: Self.newId(), expires: CallOptions.expiring(in: .seconds(3600)), priority: 5)))))
         c.append(("chord_100", value(Signature.chord(try (0..<100).map { try add.s($0, $0) }, xsum.partial()))))
         c.append(("immutable", value(try add.si(2, 2) | add.si(4, 4) | add.si(8, 8))))
         c.append(("partial_kwargs", value(try add.s(2, 2) | mul.partial(kwargs: ["y": 3]))))
@@ -53,14 +52,14 @@ struct SwiftCanvasCases {
         c.append(("map", value(xsum.map([[1, 2], [3, 4, 5]]))))
         c.append(("chunks", value(add.chunks((0..<10).map { [.int(Int64($0)), .int(Int64($0))] }, 3))))
         c.append(("link_children", {
-            let cb = id()
+            let cb = Self.newId()
             let r = try await app.apply(try add.s(2, 2).link(mul.partial(10).with(id: cb)))
             let v = try await r.get(timeout: t)
             let kids = try await r.children().map(\.id)
             return [v, .bool(kids.contains(cb)), try await app.result(id: cb).get(timeout: t)]
         }))
         c.append(("link_error_old_style", {
-            let eb = id()
+            let eb = Self.newId()
             let r = try await app.apply(fail.linkError(echo.partial().with(id: eb)))
             let failed = await Self.outcome { try await r.get(timeout: t) }
             return [failed["error"] ?? nil, .bool(try await app.result(id: eb).get(timeout: t) == .string(r.id))]
@@ -71,13 +70,15 @@ struct SwiftCanvasCases {
         }))
         c.append(("chord_member_fails", {
             let r = try await app.apply(Signature.chord([try add.s(1, 1), fail], xsum.partial()))
-            var o = await Self.outcome { try await r.get(timeout: t) }
-            let m = o["message"]?.stringValue ?? ""
-            o["message"] = .bool(m.hasPrefix("Dependency ") && m.contains("boom"))
-            return o
+            // As in canvas.py: r.get() re-raises the failed member; the body is stored as ChordError.
+            let first = await Self.outcome { try await r.get(timeout: t) }
+            var body = (await Self.outcome { try await app.result(id: r.id).get(timeout: t) }).objectValue ?? [:]
+            let m = body["message"]?.stringValue ?? ""
+            body["message"] = .bool(m.contains("RuntimeError('boom')"))
+            return [first, .object(body)]
         }))
         c.append(("chord_body_errback", {
-            let eb = id()
+            let eb = Self.newId()
             let r = try await app.apply(Signature.chord([fail], xsum.partial().linkError(echo.partial().with(id: eb))))
             _ = await Self.outcome { try await r.get(timeout: t) }
             return .bool(try await app.result(id: eb).get(timeout: t) == .string(r.id))
@@ -91,6 +92,8 @@ struct SwiftCanvasCases {
         all = c
         _ = queue
     }
+
+    static func newId() -> String { UUID().uuidString.lowercased() }
 
     /// `{"value": v}` or `{"error", "module", "message"}`, as canvas.py reports outcomes.
     static func outcome(_ run: () async throws -> JSONValue) async -> JSONValue {

@@ -112,7 +112,7 @@ public enum CanvasBuiltins {
             }
         }
         let join = ChordJoin(parts: members.map(value), claim: gid)
-        await ChordCompletion.complete(app: ctx.app, body: body, join: join, parent: (ctx.id, ctx.rootId ?? ctx.id), logger: ctx.logger)
+        await ChordCompletion.complete(app: ctx.app, body: body, join: join, parent: (ctx.id, ctx.rootId ?? ctx.id), logger: ctx.logger, namingMember: false)
         return .null
     }
 }

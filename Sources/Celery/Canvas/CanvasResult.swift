@@ -29,15 +29,32 @@ public struct CanvasResult: Sendable {
         AsyncResult(id: id, backend: backend, receipt: nil)
     }
 
-    /// Waits for the value: a task's value, or a group's values in order.
-    public func get(timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    /// Waits for the value: a task's value, or a group's values in order. When it failed and
+    /// `followParents` (default), the error of the first failed parent is thrown instead, root
+    /// first, as Celery's `get(follow_parents=True)` does (a chord whose member failed throws
+    /// that member's error; the body itself holds `ChordError`).
+    public func get(timeout: Duration = .seconds(60), followParents: Bool = true) async throws -> JSONValue {
         if let g = group { return .array(try await g.get(timeout: timeout)) }
-        return try await task().get(timeout: timeout)
+        do { return try await task().get(timeout: timeout) } catch let own as TaskError {
+            guard followParents, let backend else { throw own }
+            var chain: [ResultTuple] = []
+            var node = tuple.parent
+            while let n = node {
+                chain.append(n)
+                node = n.parent
+            }
+            for p in chain.reversed() {
+                for id in p.leafIds {
+                    if let m = try await backend.meta(for: id), m.status == .failure || m.status == .revoked, let e = m.error { throw e }
+                }
+            }
+            throw own
+        }
     }
 
     /// Waits for the value and decodes it as `Output`.
     public func get<Output: Decodable & Sendable>(as type: Output.Type, timeout: Duration = .seconds(60)) async throws -> Output {
-        let v = try await get(timeout: timeout)
+        let v = try await get(timeout: timeout, followParents: true)
         do { return try JSONCoding.convert(v, to: Output.self) } catch {
             throw CeleryError(.decoding, "result of \(id) is \(v), not a \(Output.self)")
         }

@@ -10,12 +10,16 @@ import Logging
 public enum ChordCompletion {
     /// Sends the body with the header's values in order, or — when a member failed or was
     /// revoked — stores `ChordError` (module `celery.exceptions`) as the body's result, sends the
-    /// body's errbacks and fails the rest of its chain.
+    /// body's errbacks and fails the rest of its chain. The message is Celery's: `Dependency <id>
+    /// raised <repr>` from a native join, the bare `<repr>` from `chord_unlock` (`namingMember` false),
+    /// which on backends without a result cache cannot name the member.
     public static func complete(
-        app: Celery, body: Signature, join: ChordJoin, parent: (id: String, rootId: String)?, logger: Logger
+        app: Celery, body: Signature, join: ChordJoin, parent: (id: String, rootId: String)?, logger: Logger,
+        namingMember: Bool = true
     ) async {
         if let f = join.firstFailure {
-            let reason = "Dependency \(f.taskId) raised \(pythonRepr(exceptionInfo: f.result, state: f.state))"
+            let repr = pythonRepr(exceptionInfo: f.result, state: f.state)
+            let reason = namingMember ? "Dependency \(f.taskId) raised \(repr)" : repr
             logger.error("chord body \(body.task) not run: \(reason)")
             await fail(app: app, body: body, type: "ChordError", module: "celery.exceptions", message: reason, logger: logger)
             return
