@@ -14,6 +14,8 @@ extension Worker {
     /// task as parent and this task's root). Returns what was sent, in Celery's tuple form, for
     /// the stored meta's `children`.
     func sendFollowUps(of m: TaskMessage, result: JSONValue, log: Logger) async -> [JSONValue] {
+        // Most tasks have neither: nothing to allocate on the hot path.
+        guard !(m.embed.callbacks ?? []).isEmpty || !(m.embed.chain ?? []).isEmpty else { return [] }
         let rootId = m.rootId ?? m.id
         var p = CanvasPublisher(app: app, parent: (m.id, rootId))
         let parentOptions: [String: JSONValue] = ["parent_id": .string(m.id), "root_id": .string(rootId)]
@@ -46,7 +48,7 @@ extension Worker {
     /// stored for every remaining chain step and the errbacks are sent old-style (failed id
     /// first). RETRY never gets here.
     func settleCanvas(of m: TaskMessage, meta: TaskMeta, log: Logger) async {
-        guard meta.status.isReady, app.backend != nil || !(m.embed.errbacks ?? []).isEmpty else { return }
+        guard meta.status.isReady, m.embed.chord != nil || (meta.status == .failure && m.embed != Embed()) else { return }
         let rootId = m.rootId ?? m.id
         if let body = m.embed.chord, let gid = m.group {
             await ChordCompletion.partReturned(
