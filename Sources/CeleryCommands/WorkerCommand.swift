@@ -90,6 +90,9 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
     @Option(name: .customLong("connect-timeout"), help: "Seconds to keep retrying unreachable servers at startup.")
     public var connectTimeout: Double = 30
 
+    @Option(name: .customLong("default-queue"), help: "Queue of tasks this worker sends (chain steps, callbacks, chord bodies) that name none; Celery's task_default_queue (default celery).")
+    public var defaultQueue: String = "celery"
+
     public init() {}
 
     public func validate() throws {
@@ -134,7 +137,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         do {
             app = try await CommandSupport.connect(
                 name: Tasks.appName, broker: effectiveBrokerURL, backend: connection.backendURL, logger: logger,
-                timeout: .seconds(double: connectTimeout))
+                timeout: .seconds(double: connectTimeout), configuration: CeleryConfiguration(defaultRoute: .queue(defaultQueue)))
         } catch let e as CeleryError {
             writeStandardError("celery-worker: \(e.message)\n")
             throw ExitCode(e.kind == .badURL ? 64 : 1)

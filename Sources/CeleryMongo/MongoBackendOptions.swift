@@ -48,6 +48,11 @@ public struct MongoBackendOptions: Sendable {
     /// flight wait and go together in the next one (one round trip for the batch). 1 writes
     /// each result on its own. Default 1000.
     public var maxBatchedWrites: Int
+    /// How chords sent by this client join. Default ``MongoChordJoin/counter``: an atomic
+    /// counter on the chord's `celery_groupmeta` document, no polling; every worker running
+    /// the header must be a swift-celery worker. ``MongoChordJoin/unlock`` sends Celery's
+    /// `celery.chord_unlock` (for fleets with Python workers).
+    public var chordJoin: MongoChordJoin = .counter
 
     /// Creates options; every parameter has the default described on its property.
     public init(

@@ -13,5 +13,6 @@ public enum RabbitMQTransport {
                 return broker
             }
         }
+        RabbitMQRPCBackend.register()
     }
 }

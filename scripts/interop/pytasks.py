@@ -17,6 +17,9 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
+# Where this worker sends tasks that name no queue (chain steps, callbacks, chord bodies).
+if os.environ.get("INTEROP_DEFAULT_QUEUE"):
+    app.conf.task_default_queue = os.environ["INTEROP_DEFAULT_QUEUE"]
 bcast = os.environ.get("INTEROP_BROADCAST")
 if bcast:
     app.conf.task_queues = (Queue(os.environ.get("INTEROP_QUEUE", "celery")), Broadcast(bcast))

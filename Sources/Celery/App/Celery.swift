@@ -111,6 +111,7 @@ public final class Celery: Sendable {
         m.parentId = options.parentId
         m.rootId = options.rootId ?? m.id
         for (k, v) in options.headers { m.extraHeaders[k] = v }
+        m.replyTo = (backend as? any ReplyQueueBackend)?.replyQueue
         let route = self.route(for: task, call: options.route)
         let receipt = try await publish(m, to: route, retry: options.publishRetry)
         return AsyncResult(id: m.id, backend: backend, receipt: receipt)

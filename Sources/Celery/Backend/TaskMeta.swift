@@ -42,6 +42,9 @@ public struct TaskMeta: Sendable, Hashable {
     public var groupId: String?
     /// Parent task id.
     public var parentId: String?
+    /// Where the task's sender receives results (its `reply_to`), for ``ReplyQueueBackend``s;
+    /// not stored.
+    public var replyTo: String? = nil
 
     public init(
         taskId: String, status: TaskState, result: JSONValue = .null, traceback: String? = nil,

@@ -53,6 +53,7 @@ extension Worker {
             meta.result = TaskError(type: "TaskRevokedError", message: expired ? "expired" : "revoked", module: "celery.exceptions").exceptionInfo
             meta.dateDone = Date()
             if !m.ignoreResult { _ = await storeReliably(meta, log: log) }
+            await settleCanvas(of: m, meta: meta, log: log)
             try? await d.ack()
             await events?.send("task-revoked", ordered: ["uuid": .string(m.id), "terminated": false, "expired": .bool(expired), "signum": nil])
             return
@@ -109,7 +110,7 @@ extension Worker {
             meta.result = value
             state.withLock { $0.stats.succeeded += 1 }
             log.info("task succeeded in \(Format.fixed(runtime, places: 6))s: \(PythonRepr.repr(value).prefix(200))")
-            await sendFollowUps(of: m, result: value, log: log)
+            meta.children = await sendFollowUps(of: m, result: value, log: log)
         case .failure(let error):
             if let retry = await retryIfRequested(m, task: task, error: error, route: d.route, base: base, storeResults: storeResults, log: log) {
                 if retry { try? await d.ack() } else if acksLate { try? await d.requeue() }
@@ -118,7 +119,6 @@ extension Worker {
             meta = failureMeta(id: m.id, name: m.task, message: m, error: error, started: startedAt, base: base)
             state.withLock { $0.stats.failed += 1 }
             log.error("task failed in \(Format.fixed(runtime, places: 6))s: \(describe(error))")
-            await sendErrbacks(of: m, log: log)
         case .softTimeout(let limit), .hardTimeout(let limit):
             let hardLimit: Bool
             if case .hardTimeout = outcome { hardLimit = true } else { hardLimit = false }
@@ -145,6 +145,7 @@ extension Worker {
                 return
             }
         }
+        await settleCanvas(of: m, meta: meta, log: log)
         if acksLate {
             do { try await d.ack() } catch { log.warning("ack failed: \(error)") }
         }
@@ -180,6 +181,7 @@ extension Worker {
         var meta = TaskMeta(taskId: m.id, status: .pending)
         meta.groupId = m.group
         meta.parentId = m.parentId
+        meta.replyTo = m.replyTo
         if app.configuration.resultExtended {
             meta.name = m.task
             meta.args = .array(m.args)

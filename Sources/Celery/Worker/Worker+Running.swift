@@ -122,32 +122,4 @@ extension Worker {
         }
         return true
     }
-
-    /// Sends the next step of a chain and the success callbacks.
-    func sendFollowUps(of m: TaskMessage, result: JSONValue, log: Logger) async {
-        var sigs: [(Signature, [Signature]?)] = []
-        if var chain = m.embed.chain, let nextStep = chain.popLast() { sigs.append((nextStep, chain.isEmpty ? nil : chain)) }
-        for cb in m.embed.callbacks ?? [] { sigs.append((cb, nil)) }
-        for (sig, rest) in sigs {
-            var nm = TaskMessage(task: sig.task, args: sig.immutable ? sig.args : [result] + sig.args, kwargs: sig.kwargs)
-            if let id = sig.options["task_id"]?.stringValue { nm.id = id }
-            nm.embed.chain = rest
-            nm.parentId = m.id
-            nm.rootId = m.rootId ?? m.id
-            let route: Route = sig.options["queue"]?.stringValue.map { .queue($0) } ?? app.route(for: sig.task)
-            do { try await app.publish(nm, to: route, retry: RetryPolicy(maxRetries: 3, initialDelay: .milliseconds(200))) } catch {
-                log.error("could not send follow-up \(sig.task): \(error)")
-            }
-        }
-    }
-
-    /// Sends errbacks with the failed task's id as first argument.
-    func sendErrbacks(of m: TaskMessage, log: Logger) async {
-        for sig in m.embed.errbacks ?? [] {
-            var nm = TaskMessage(task: sig.task, args: [.string(m.id)] + sig.args, kwargs: sig.kwargs)
-            nm.parentId = m.id
-            nm.rootId = m.rootId ?? m.id
-            do { try await app.publish(nm, to: app.route(for: sig.task)) } catch { log.error("could not send errback \(sig.task): \(error)") }
-        }
-    }
 }

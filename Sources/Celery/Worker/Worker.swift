@@ -36,6 +36,7 @@ public final class Worker: Sendable {
     public init(app: Celery, options: WorkerOptions = WorkerOptions(), logger: Logger? = nil) {
         self.app = app
         self.options = options
+        CanvasBuiltins.register(on: app)
         var l = logger ?? app.logger
         l[metadataKey: "worker"] = .string(options.hostname)
         self.logger = l
