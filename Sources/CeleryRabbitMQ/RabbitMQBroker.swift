@@ -31,16 +31,23 @@ public final class RabbitMQBroker: Broker {
     /// The broker URL with the password masked.
     public let displayURL: String
 
-    /// Creates a broker for a URL (`amqp://user:pass@host:port/vhost?queue_type=quorum`).
+    /// Creates a broker for a URL (`amqp://user:pass@host:port/vhost?queue_type=quorum`) or a
+    /// `;`-separated failover list of them (Celery's form; `failover_strategy=round-robin`, the
+    /// default, or `shuffle`). Options (`queue_type`, …) come from the first node's query.
     /// Nothing connects until first use; call ``connect()`` to fail fast on a bad server.
     public init(url: String, options: RabbitMQOptions = .init(), logger: Logger = Logger(label: "celery.rabbitmq")) throws {
         let parsed = try ConnectionURL(url)
-        let config: AMQPConfiguration
-        do { config = try AMQPConfiguration(url: url) } catch { throw RabbitMQMessageMapping.celeryError(error, "bad broker URL") }
+        let cycle = try FailoverCycle(parsed)
+        var configs: [AMQPConfiguration] = []
+        for node in cycle.nodes {
+            do { configs.append(try AMQPConfiguration(url: node.raw)) } catch {
+                throw RabbitMQMessageMapping.celeryError(error, "bad broker URL")
+            }
+        }
         self.options = try options.applying(url: parsed)
         self.logger = logger
-        self.displayURL = config.maskedURL
-        self.keeper = RabbitMQConnectionKeeper(configuration: config, options: self.options, logger: logger)
+        self.displayURL = cycle.isList ? parsed.masked : configs[0].maskedURL
+        self.keeper = RabbitMQConnectionKeeper(configurations: configs, cycle: cycle, options: self.options, logger: logger)
     }
 
     /// Connects now (bounded by the connect timeout); throws ``CeleryError`` (`connection`,

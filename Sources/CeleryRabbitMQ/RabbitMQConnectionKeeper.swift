@@ -5,6 +5,12 @@ import Logging
 /// Owns the broker's shared connection: (re)connects on demand, hands out the publishing
 /// channels, and declares topology once per connection (the cache is dropped when the
 /// connection is replaced, so everything is declared again after a reconnect).
+///
+/// With a failover list (`amqp://h1//;amqp://h2//`) it connects to one node at a time, as
+/// kombu does: a lost connection moves to the next node, and a connect that fails tries each
+/// node once (``FailoverCycle``) before the error reaches the caller, whose backoff then runs
+/// once per full cycle. Consumers and publishers reconnect through ``current()``, so they all
+/// follow the same node.
 actor RabbitMQConnectionKeeper {
     /// What was learned when declaring a work queue.
     struct QueueInfo: Sendable {
@@ -13,9 +19,13 @@ actor RabbitMQConnectionKeeper {
         var hasDeadLetterExchange: Bool
     }
 
-    let configuration: AMQPConfiguration
+    /// One configuration per node of the list, in the order given.
+    let configurations: [AMQPConfiguration]
     let options: RabbitMQOptions
     let logger: Logger
+    private var cycle: FailoverCycle
+    /// The node in use (or to try next).
+    var configuration: AMQPConfiguration { configurations[cycle.currentIndex] }
     private var connection: AMQPConnection?
     private var connecting: Task<AMQPConnection, any Error>?
     private var publishChannel: AMQPChannel?
@@ -23,34 +33,63 @@ actor RabbitMQConnectionKeeper {
     private var exchanges: Set<String> = []
     private(set) var closed = false
 
-    init(configuration: AMQPConfiguration, options: RabbitMQOptions, logger: Logger) {
-        self.configuration = configuration
+    /// A keeper for the nodes of `cycle` (one for a single URL); `configurations` are theirs,
+    /// in the same order.
+    init(configurations: [AMQPConfiguration], cycle: FailoverCycle, options: RabbitMQOptions, logger: Logger) {
+        precondition(configurations.count == cycle.nodes.count && !configurations.isEmpty)
+        self.configurations = configurations
+        self.cycle = cycle
         self.options = options
         self.logger = logger
     }
 
-    /// The open connection, connecting first if there is none (one attempt, bounded by the
-    /// connect timeout). Errors are ``CeleryError`` naming the masked URL.
+    /// The open connection, connecting first if there is none: one attempt per node of the
+    /// list (one in all for a single URL), each bounded by the connect timeout. Errors are
+    /// ``CeleryError`` naming the masked URLs.
     func current() async throws -> AMQPConnection {
         guard !closed else { throw CeleryError(.invalidState, "broker \(configuration.maskedURL) is closed") }
         if let c = connection, c.isOpen { return c }
         if let t = connecting { return try await t.value }
+        if connection != nil, cycle.isList {
+            // The node in use dropped the connection: go on to the next, as kombu does.
+            _ = cycle.advance()
+            logger.warning("lost the connection to RabbitMQ; failing over", metadata: ["next": "\(configuration.maskedURL)"])
+        }
         connection = nil
         publishChannel = nil
         queues = [:]
         exchanges = []
-        let config = configuration, logger = logger
-        let task = Task { try await AMQPConnection.connect(config, logger: logger) }
+        let task = Task { try await self.connectToSomeNode() }
         connecting = task
         defer { connecting = nil }
-        do {
-            let c = try await task.value
-            connection = c
-            logger.debug("connected to RabbitMQ", metadata: ["broker": "\(config.maskedURL)"])
-            return c
-        } catch {
-            throw RabbitMQMessageMapping.celeryError(error, "cannot connect to RabbitMQ at \(config.maskedURL)")
+        let c = try await task.value
+        connection = c
+        return c
+    }
+
+    /// Tries the nodes in the cycle's order, starting with the current one, until one accepts.
+    private func connectToSomeNode() async throws -> AMQPConnection {
+        var failures: [String] = []
+        for _ in configurations.indices {
+            let config = configuration
+            do {
+                let c = try await AMQPConnection.connect(config, logger: logger)
+                cycle.connected()
+                if cycle.isList {
+                    logger.info("connected to RabbitMQ node", metadata: ["broker": "\(config.maskedURL)"])
+                } else {
+                    logger.debug("connected to RabbitMQ", metadata: ["broker": "\(config.maskedURL)"])
+                }
+                return c
+            } catch {
+                let reason = RabbitMQMessageMapping.celeryError(error, "cannot connect to RabbitMQ at \(config.maskedURL)")
+                guard cycle.isList else { throw reason }
+                failures.append(reason.message)
+                logger.warning("cannot connect to RabbitMQ node; trying the next", metadata: ["broker": "\(config.maskedURL)"])
+                _ = cycle.advance()
+            }
         }
+        throw CeleryError(.connection, "no RabbitMQ node of the list answered: \(failures.joined(separator: "; "))")
     }
 
     /// The shared publishing channel (confirm mode).

@@ -8,7 +8,7 @@ public enum RabbitMQTransport {
     public static func register() {
         for scheme in ["amqp", "amqps"] {
             TransportRegistry.registerBroker(scheme: scheme) { url, logger in
-                let broker = try RabbitMQBroker(url: url.raw, logger: logger)
+                let broker = try RabbitMQBroker(url: url.rawList, logger: logger)
                 try await broker.connect()
                 return broker
             }

@@ -43,7 +43,10 @@ public struct FailoverCycle: Sendable {
     }
 
     /// The node to connect to now.
-    public var current: ConnectionURL { nodes[order[position]] }
+    public var current: ConnectionURL { nodes[currentIndex] }
+
+    /// The index in ``nodes`` of ``current``.
+    public var currentIndex: Int { order[position] }
 
     /// Whether there is more than one node.
     public var isList: Bool { nodes.count > 1 }
