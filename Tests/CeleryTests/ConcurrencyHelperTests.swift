@@ -165,9 +165,9 @@ final class Shared<Value: Sendable>: Sendable {
     }
 }
 
-@Suite struct BlockingTaskPoolTests {
+@Suite struct ThreadPoolTaskExecutorTests {
     @Test func runsBodiesOnItsOwnThreads() async {
-        let pool = BlockingTaskPool(threads: 2)
+        let pool = ThreadPoolTaskExecutor(threads: 2)
         let callerThread = pthread_self()
         let thread = await withTaskExecutorPreference(pool) { () async -> pthread_t in
             usleep(1000)  // a blocking call: it holds one of the pool's threads
@@ -178,7 +178,7 @@ final class Shared<Value: Sendable>: Sendable {
 
     /// Four bodies that each block until all four are inside: only possible on four threads.
     @Test func blockingBodiesRunSideBySide() async {
-        let pool = BlockingTaskPool(threads: 4)
+        let pool = ThreadPoolTaskExecutor(threads: 4)
         let arrived = Shared(0)
         let all = await withTaskGroup(of: Bool.self) { g in
             for _ in 0..<4 {
@@ -195,5 +195,23 @@ final class Shared<Value: Sendable>: Sendable {
             return ok
         }
         #expect(all)
+    }
+
+    /// One thread: a serial executor; work enqueued after shutdown() still runs.
+    @Test func aSingleThreadPoolIsSerialAndSurvivesShutdown() async {
+        let pool = ThreadPoolTaskExecutor(threads: 1)
+        let threads = Shared(Set<UInt>())
+        await withTaskGroup(of: Void.self) { g in
+            for _ in 0..<4 {
+                g.addTask { await withTaskExecutorPreference(pool) { threads.with { _ = $0.insert(UInt(bitPattern: Int(pthread_self()))) } } }
+            }
+        }
+        #expect(threads.value.count == 1)
+        pool.shutdown()
+        let ran = await withTaskExecutorPreference(pool) { () async -> Bool in
+            try? await Task.sleep(for: .milliseconds(1))
+            return true
+        }
+        #expect(ran)
     }
 }

@@ -63,7 +63,7 @@ public struct TaskOptions: Sendable {
     /// Parameter names, so keyword arguments can be matched to positions; `nil` = positional only.
     public var parameterNames: [String]?
     /// The body blocks its thread (synchronous I/O, `sleep`, long CPU work): run it on
-    /// ``BlockingTaskPool/shared`` instead of the executor that received the message, which
+    /// ``ThreadPoolTaskExecutor/blocking`` instead of the executor that received the message, which
     /// must never block. Default `false` (the body is `async` and only suspends).
     public var blocking: Bool = false
 

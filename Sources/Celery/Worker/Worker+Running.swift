@@ -13,7 +13,7 @@ extension Worker {
     /// and no thread is crossed; cancelling it cancels the slot. With a soft or hard limit it
     /// runs in a task of its own, raced against a timer (the worker must be able to stop
     /// waiting for it). A task registered with ``TaskOptions/blocking`` runs on
-    /// ``BlockingTaskPool/shared`` either way.
+    /// ``ThreadPoolTaskExecutor/blocking`` either way.
     func runBody(
         _ task: RegisteredTask, ctx: TaskContext, message m: TaskMessage, soft: Duration?, hard: Duration?, slot: Int,
         target: CancelTarget
@@ -63,7 +63,7 @@ extension Worker {
     /// Calls the body, on the blocking pool when the task asks for it.
     static func invoke(_ task: RegisteredTask, _ ctx: TaskContext, _ m: TaskMessage) async throws -> JSONValue {
         if task.options.blocking {
-            return try await withTaskExecutorPreference(BlockingTaskPool.shared) { try await task.run(ctx, m.args, m.kwargs) }
+            return try await withTaskExecutorPreference(ThreadPoolTaskExecutor.blocking) { try await task.run(ctx, m.args, m.kwargs) }
         }
         return try await task.run(ctx, m.args, m.kwargs)
     }

@@ -43,7 +43,7 @@ public struct WorkerOptions: Sendable {
     public var trackStarted: Bool = true
     /// The executor the execution slots prefer; `nil` (default) = the first queue
     /// consumer's ``MessageConsumer/taskExecutor`` if it has one, else Swift's global
-    /// executor. Task bodies marked ``TaskOptions/blocking`` run on ``BlockingTaskPool`` anyway.
+    /// executor. Task bodies marked ``TaskOptions/blocking`` run on ``ThreadPoolTaskExecutor/blocking`` anyway.
     public var taskExecutor: (any TaskExecutor)? = nil
 
     public init(

@@ -186,8 +186,13 @@ extension DemoRunner {
             var (cs, brokers) = try await makeConsumers(route, count: 1, prefetch: 64)
             let producer = try await connect()
             let consumer = cs[0]
-            let reader = Task { await consumer.run(count: messages) }
-            let paced = Task {
+            // In one process (memory://) producer and consumer share one thread, as a
+            // connection's event loop is shared by its reader and its tasks: a hand-off is
+            // then an enqueue, not a thread wake-up. Server transports keep Swift's executor.
+            let pool = isMemory ? ThreadPoolTaskExecutor(threads: 1) : nil
+            let executor: (any TaskExecutor)? = pool
+            let reader = Task(executorPreference: executor) { await consumer.run(count: messages) }
+            let paced = Task(executorPreference: executor) {
                 for i in 0..<messages {
                     _ = try await publish(1, to: route, on: producer, from: i)
                     await consumer.waitUntilReceived(i + 1)
@@ -202,6 +207,7 @@ extension DemoRunner {
             try await paced.value
             await reader.value
             watchdog.cancel()
+            pool?.shutdown()
             let lat = consumer.received.map(\.latencyMs)
             var r = ScenarioResult(name: "latency", mode: route, consumers: 1, sent: messages, received: [consumer.count])
             r.p50Ms = Stats.percentile(lat, 50)
