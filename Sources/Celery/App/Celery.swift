@@ -28,6 +28,7 @@ public final class Celery: Sendable {
     /// The app's logger.
     public let logger: Logger
     private let tasks = Mutex<[String: RegisteredTask]>([:])
+    private let generation = Atomic<Int>(0)
 
     /// Creates an app over an existing broker and backend.
     public init(
@@ -58,7 +59,11 @@ public final class Celery: Sendable {
     /// Registers a task over raw JSON arguments.
     public func register(_ task: RegisteredTask) {
         tasks.withLock { $0[task.name] = task }
+        generation.add(1, ordering: .releasing)
     }
+
+    /// Changes whenever a task is registered (workers cache lookups until it does).
+    var registryGeneration: Int { generation.load(ordering: .acquiring) }
 
     /// Registers a task whose body takes typed, `Codable` positional arguments and returns a
     /// `Codable` value; returns a handle to call it.

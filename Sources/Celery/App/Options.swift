@@ -35,13 +35,11 @@ public struct RetryPolicy: Sendable {
         self.retryIf = retryIf
     }
 
+    /// The backoff these retries follow.
+    public var backoff: Backoff { Backoff(initial: initialDelay, multiplier: multiplier, maximum: maxDelay, jitter: jitter) }
+
     /// The delay before retry number `retries + 1` (0-based `retries`).
-    public func delay(afterRetries retries: Int) -> Duration {
-        let base = initialDelay.seconds * pow(multiplier, Double(max(0, retries)))
-        var d = min(base, maxDelay.seconds)
-        if jitter { d *= Double.random(in: 0.5...1.0) }
-        return .milliseconds(Int64((d * 1000).rounded()))
-    }
+    public func delay(afterRetries retries: Int) -> Duration { backoff.delay(attempt: retries) }
 }
 
 /// Per-task settings given at registration.
@@ -64,12 +62,17 @@ public struct TaskOptions: Sendable {
     public var trackStarted: Bool? = nil
     /// Parameter names, so keyword arguments can be matched to positions; `nil` = positional only.
     public var parameterNames: [String]?
+    /// The body blocks its thread (synchronous I/O, `sleep`, long CPU work): run it on
+    /// ``ThreadPoolTaskExecutor/blocking`` instead of the executor that received the message, which
+    /// must never block. Default `false` (the body is `async` and only suspends).
+    public var blocking: Bool = false
 
     public init(
         route: Route? = nil, retryPolicy: RetryPolicy? = nil, softTimeLimit: Duration? = nil,
         hardTimeLimit: Duration? = nil, ignoreResult: Bool = false, acksLate: Bool? = nil,
-        parameterNames: [String]? = nil
+        parameterNames: [String]? = nil, blocking: Bool = false
     ) {
+        self.blocking = blocking
         self.route = route
         self.retryPolicy = retryPolicy
         self.softTimeLimit = softTimeLimit

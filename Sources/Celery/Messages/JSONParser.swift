@@ -33,6 +33,73 @@ struct JSONParser {
         return v
     }
 
+    /// A task body `[args, kwargs, embed]` in one pass, without building the embed object
+    /// when all its values are null (nearly every message: no callbacks, no chain). `nil`
+    /// when the body is not of that shape or ends early (the caller then parses it whole for
+    /// a precise error); throws ``Failure`` for invalid JSON met on the way.
+    static func parseTaskBody(_ bytes: [UInt8]) throws -> (args: [JSONValue], kwargs: [String: JSONValue], embed: JSONValue?)? {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var p = JSONParser(buffer)
+            p.skipWS()
+            guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: "[") else { return nil }
+            p.i += 1
+            p.skipWS()
+            guard case .array(let args) = try p.value(depth: 1), p.separator(",") else { return nil }
+            guard case .object(let kwargs) = try p.value(depth: 1) else { return nil }
+            var embed: JSONValue?
+            if p.separator(",") {
+                embed = try p.embedValue()
+                while p.separator(",") { _ = try p.value(depth: 1) }  // extra elements: ignored
+            }
+            guard p.separator("]") else { return nil }
+            guard p.i == p.b.count else { throw Failure(message: "unexpected trailing data", offset: p.i) }
+            return (args, kwargs, embed)
+        }
+    }
+
+    /// Skips whitespace and the given byte; whether it was there (then whitespace after it
+    /// is skipped too).
+    private mutating func separator(_ c: Unicode.Scalar) -> Bool {
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
+        i += 1
+        skipWS()
+        return true
+    }
+
+    /// The embed element: `nil` for an object whose values are all null (no dictionary is
+    /// built), else the value.
+    private mutating func embedValue() throws -> JSONValue? {
+        guard i < b.count, b[i] == UInt8(ascii: "{") else {
+            let v = try value(depth: 1)
+            if v.isNull { return Optional.none }  // (not `nil`: JSONValue is nil-literal-expressible)
+            return v
+        }
+        let start = i
+        i += 1
+        skipWS()
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return nil }
+        while true {
+            skipWS()
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            _ = try string()
+            guard separator(":") else { throw fail("expected ':'") }
+            guard i + 4 <= b.count, b[i] == UInt8(ascii: "n"), b[i + 1] == UInt8(ascii: "u"), b[i + 2] == UInt8(ascii: "l"),
+                b[i + 3] == UInt8(ascii: "l")
+            else {
+                // A value that is not null: parse the object again, as a value.
+                i = start
+                return try value(depth: 1)
+            }
+            i += 4
+            skipWS()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; return nil }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
     private mutating func skipWS() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }

@@ -129,23 +129,48 @@ public struct TaskMessage: Sendable, Hashable {
 
     static let emptyEmbed: JSONValue = ["callbacks": nil, "errbacks": nil, "chain": nil, "chord": nil]
 
-    /// Known header names (everything else goes to ``extraHeaders``).
-    static let knownHeaders: Set<String> = [
-        "lang", "task", "id", "shadow", "eta", "expires", "group", "group_index", "retries", "timelimit", "root_id",
-        "parent_id", "argsrepr", "kwargsrepr", "origin", "ignore_result", "replaced_task_nesting", "stamped_headers",
-        "stamps",
-    ]
-
     /// Decodes a protocol v2 task message. Throws ``CeleryError`` (`decoding`) with the reason
     /// for a wrong content type, a body that is not JSON or not `[args, kwargs, embed]`, or a
     /// missing `task`/`id` header; the error names the task id when it is known.
     public init(_ m: BrokerMessage) throws {
         if let err = m.decodeError { throw CeleryError(.decoding, err) }
-        let h = m.headers
-        guard let task = h["task"]?.stringValue else {
+        // One pass over the headers (no lookup per field, no hashing).
+        var task: String?
+        var id: String?
+        var eta: JSONValue?
+        var expires: JSONValue?
+        for (key, value) in m.headers {
+            switch key {
+            case "task": task = value.stringValue
+            case "id": id = value.stringValue
+            case "lang": lang = value.stringValue ?? "py"
+            case "shadow": shadow = value.stringValue
+            case "eta": eta = value
+            case "expires": expires = value
+            case "group": group = value.stringValue
+            case "group_index": groupIndex = value.intValue.map(Int.init)
+            case "retries": retries = value.intValue.map(Int.init) ?? 0
+            case "timelimit":
+                if case .array(let tl) = value {
+                    hardTimeLimit = tl.first?.doubleValue
+                    softTimeLimit = tl.count > 1 ? tl[1].doubleValue : nil
+                }
+            case "root_id": rootId = value.stringValue
+            case "parent_id": parentId = value.stringValue
+            case "argsrepr": argsrepr = value.stringValue
+            case "kwargsrepr": kwargsrepr = value.stringValue
+            case "origin": origin = value.stringValue
+            case "ignore_result": ignoreResult = value.boolValue ?? false
+            case "replaced_task_nesting": replacedTaskNesting = value.intValue.map(Int.init) ?? 0
+            case "stamped_headers": stampedHeaders = value
+            case "stamps": stamps = value
+            default: extraHeaders[key] = value
+            }
+        }
+        guard let task else {
             throw CeleryError(.decoding, "not a Celery protocol v2 task message (no 'task' header)")
         }
-        guard let id = h["id"]?.stringValue ?? m.correlationId else {
+        guard let id = id ?? m.correlationId else {
             throw CeleryError(.decoding, "task message for \(task) has no 'id' header")
         }
         let ct = m.contentType.lowercased()
@@ -153,45 +178,25 @@ public struct TaskMessage: Sendable, Hashable {
             throw CeleryError(
                 .decoding, "task \(task)[\(id)]: content type '\(m.contentType)' refused (only application/json is accepted)")
         }
-        let body: JSONValue
-        do { body = try JSONCoding.parse(m.body) } catch {
+        let parts: (args: [JSONValue], kwargs: [String: JSONValue], embed: JSONValue?)?
+        do { parts = try JSONParser.parseTaskBody(m.body) } catch {
             throw CeleryError(.decoding, "task \(task)[\(id)]: body is not valid JSON")
         }
-        guard case .array(let parts) = body, parts.count >= 2, case .array(let args) = parts[0],
-            case .object(let kwargs) = parts[1]
-        else {
+        guard let parts else {
+            if (try? JSONCoding.parse(m.body)) == nil { throw CeleryError(.decoding, "task \(task)[\(id)]: body is not valid JSON") }
             throw CeleryError(.decoding, "task \(task)[\(id)]: body is not [args, kwargs, embed]")
         }
         self.task = task
         self.id = id
-        self.args = args
-        self.kwargs = kwargs
-        if parts.count >= 3, !parts[2].isNull, !(parts[2].objectValue?.values.allSatisfy(\.isNull) ?? false) {
-            do { embed = try JSONCoding.convert(parts[2], to: Embed.self) } catch {
+        self.args = parts.args
+        self.kwargs = parts.kwargs
+        if let e = parts.embed, !(e.objectValue?.values.allSatisfy(\.isNull) ?? false) {
+            do { embed = try JSONCoding.convert(e, to: Embed.self) } catch {
                 throw CeleryError(.decoding, "task \(task)[\(id)]: embed is malformed")
             }
         }
-        lang = h["lang"]?.stringValue ?? "py"
-        shadow = h["shadow"]?.stringValue
-        eta = try Self.date(h["eta"], "eta", task, id)
-        expires = try Self.date(h["expires"], "expires", task, id)
-        group = h["group"]?.stringValue
-        groupIndex = h["group_index"]?.intValue.map(Int.init)
-        retries = h["retries"]?.intValue.map(Int.init) ?? 0
-        if case .array(let tl)? = h["timelimit"] {
-            hardTimeLimit = tl.first?.doubleValue
-            softTimeLimit = tl.count > 1 ? tl[1].doubleValue : nil
-        }
-        rootId = h["root_id"]?.stringValue
-        parentId = h["parent_id"]?.stringValue
-        argsrepr = h["argsrepr"]?.stringValue
-        kwargsrepr = h["kwargsrepr"]?.stringValue
-        origin = h["origin"]?.stringValue
-        ignoreResult = h["ignore_result"]?.boolValue ?? false
-        replacedTaskNesting = h["replaced_task_nesting"]?.intValue.map(Int.init) ?? 0
-        stampedHeaders = h["stamped_headers"] ?? .null
-        stamps = h["stamps"] ?? .object([:])
-        extraHeaders = h.filter { !Self.knownHeaders.contains($0.key) }
+        self.eta = try Self.date(eta, "eta", task, id)
+        self.expires = try Self.date(expires, "expires", task, id)
         replyTo = m.replyTo
         priority = m.priority
         deliveryMode = m.deliveryMode

@@ -70,23 +70,30 @@ public protocol MessageConsumer: Sendable {
     /// Raises (or lowers, with a negative value) the prefetch limit, for messages the
     /// worker must hold without running yet (ETA/countdown). Default: no effect.
     func adjustPrefetch(by delta: Int) async
+
+    /// The next delivery if one arrives within `timeout`, else `nil`. Default: ``next()``
+    /// under ``withDeadline(_:_:)`` (two helper tasks per call); a consumer built on
+    /// ``DeliveryQueue`` answers with ``DeliveryQueue/take(within:)`` instead.
+    func next(within timeout: Duration) async throws -> Delivery?
+
+    /// The executor that reads this consumer's deliveries (an I/O transport's event loop),
+    /// if it offers one as a `TaskExecutor`. The worker runs its reader and execution slots
+    /// with this executor preference, so a delivery is decoded and its task run on the
+    /// thread that read it, with no hop. Default `nil`: Swift's global executor.
+    var taskExecutor: (any TaskExecutor)? { get }
 }
 
 extension MessageConsumer {
     public func adjustPrefetch(by delta: Int) async {}
     public func stopDeliveries() async {}
 
+    public var taskExecutor: (any TaskExecutor)? { nil }
+
     /// The next delivery if one arrives within `timeout`, else `nil`. The pending receive is
     /// cancelled on timeout (transports return `nil` from a cancelled ``next()`` without
     /// losing a message).
     public func next(within timeout: Duration) async throws -> Delivery? {
-        let pending = Task { try await self.next() }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { pending.cancel() }
-        }
-        defer { timer.cancel() }
-        do { return try await pending.value } catch is CancellationError { return nil }
+        try await withDeadline(timeout) { try await self.next() }
     }
 }
 

@@ -4,69 +4,47 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
-import Synchronization
-
-/// Holds the first of several racing completions.
-final class FirstOf<Value: Sendable>: Sendable {
-    private let state = Mutex<(value: Value?, waiter: CheckedContinuation<Value, Never>?)>((nil, nil))
-
-    func complete(_ v: Value) {
-        let w = state.withLock { s -> CheckedContinuation<Value, Never>? in
-            guard s.value == nil else { return nil }
-            s.value = v
-            let w = s.waiter
-            s.waiter = nil
-            return w
-        }
-        w?.resume(returning: v)
-    }
-
-    var value: Value {
-        get async {
-            await withCheckedContinuation { c in
-                let v = state.withLock { s -> Value? in
-                    if let v = s.value { return v }
-                    s.waiter = c
-                    return nil
-                }
-                if let v { c.resume(returning: v) }
-            }
-        }
-    }
-}
 
 extension Worker {
-    /// Runs a task body with its time limits, registered as active (so it can be terminated).
+    /// Runs a task body; `target` learns how to cancel it (a revoke with `terminate`, a cold
+    /// shutdown). The caller has registered the task as running in its slot.
+    ///
+    /// Without time limits the body runs inline in the slot's own task: no task is created
+    /// and no thread is crossed; cancelling it cancels the slot. With a soft or hard limit it
+    /// runs in a task of its own, raced against a timer (the worker must be able to stop
+    /// waiting for it). A task registered with ``TaskOptions/blocking`` runs on
+    /// ``ThreadPoolTaskExecutor/blocking`` either way.
     func runBody(
-        _ task: RegisteredTask, ctx: TaskContext, message m: TaskMessage, info: ActiveTaskInfo, soft: Duration?, hard: Duration?
+        _ task: RegisteredTask, ctx: TaskContext, message m: TaskMessage, soft: Duration?, hard: Duration?, slot: Int,
+        target: CancelTarget
     ) async -> Outcome {
-        let first = FirstOf<Outcome>()
-        let body = Task {
-            do { first.complete(.success(try await task.run(ctx, m.args, m.kwargs))) } catch { first.complete(.failure(error)) }
+        guard soft != nil || hard != nil else {
+            target.set { self.cancelSlot(slot) }
+            do { return .success(try await Self.invoke(task, ctx, m)) } catch { return .failure(error) }
         }
-        let handle = RunningHandle(info: info, cancel: { body.cancel() })
-        state.withLock { $0.active[m.id] = handle }
-        defer { _ = state.withLock { $0.active.removeValue(forKey: m.id) } }
-        var timer: Task<Void, Never>?
-        if let limit = soft ?? hard {
-            let isSoft = soft != nil
-            timer = Task {
-                try? await Task.sleep(for: limit)
-                if !Task.isCancelled { first.complete(isSoft ? .softTimeout(limit) : .hardTimeout(limit)) }
-            }
+        let first = FirstCompletion<Outcome>()
+        let body = Task {
+            do { first.complete(.success(try await Self.invoke(task, ctx, m))) } catch { first.complete(.failure(error)) }
+        }
+        target.set { body.cancel() }
+        let limit = soft ?? hard!
+        let isSoft = soft != nil
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            if !Task.isCancelled { first.complete(isSoft ? .softTimeout(limit) : .hardTimeout(limit)) }
         }
         let outcome = await withTaskCancellationHandler {
             await first.value
         } onCancel: {
             body.cancel()
         }
-        timer?.cancel()
+        timer.cancel()
         switch outcome {
         case .softTimeout(let limit):
             // Cancel the body; wait for it to end within the hard limit (or 5 s), then let go.
             body.cancel()
             let grace = hard.map { $0 > limit ? $0 - limit : .zero } ?? .seconds(5)
-            let ended = FirstOf<Bool>()
+            let ended = FirstCompletion<Bool>()
             let waiter = Task { _ = await body.result; ended.complete(true) }
             let graceTimer = Task { try? await Task.sleep(for: grace); ended.complete(false) }
             if await !ended.value {
@@ -74,31 +52,27 @@ extension Worker {
             }
             waiter.cancel()
             graceTimer.cancel()
-            return outcome
         case .hardTimeout:
             body.cancel()
-            return outcome
         default:
-            return outcome
+            break
         }
+        return outcome
     }
 
-    /// Handles an explicit retry request or an automatic retry policy. Returns `nil` when
-    /// the error is not retried, `true` when the retry was published (original to be acked),
-    /// `false` when publishing the retry failed (original to be requeued).
-    func retryIfRequested(
-        _ m: TaskMessage, task: RegisteredTask, error: any Error, route: Route, base: TaskMeta, storeResults: Bool, log: Logger
-    ) async -> Bool? {
-        let delay: Duration
-        if let r = error as? RetryRequest {
-            delay = r.delay ?? app.configuration.defaultRetryDelay
-        } else if let policy = task.options.retryPolicy, !(error is CancellationError), !(error is MaxRetriesExceeded),
-            policy.retryIf(error), m.retries < policy.maxRetries
-        {
-            delay = policy.delay(afterRetries: m.retries)
-        } else {
-            return nil
+    /// Calls the body, on the blocking pool when the task asks for it.
+    static func invoke(_ task: RegisteredTask, _ ctx: TaskContext, _ m: TaskMessage) async throws -> JSONValue {
+        if task.options.blocking {
+            return try await withTaskExecutorPreference(ThreadPoolTaskExecutor.blocking) { try await task.run(ctx, m.args, m.kwargs) }
         }
+        return try await task.run(ctx, m.args, m.kwargs)
+    }
+
+    /// Publishes the retry of a failed run (same id, `retries + 1`, `eta` = now + `delay`)
+    /// and stores RETRY; returns whether the retry message was published.
+    func publishRetry(
+        _ m: TaskMessage, error: any Error, delay: Duration, route: Route, base: TaskMeta, storeResults: Bool, log: Logger
+    ) async -> Bool {
         var next = m
         next.retries += 1
         next.eta = Date().addingTimeInterval(delay.seconds)

@@ -41,6 +41,10 @@ public struct WorkerOptions: Sendable {
     /// Off saves one result-backend write per task (the final state still records
     /// `date_started` and `runtime`). A task's ``TaskOptions/trackStarted`` wins.
     public var trackStarted: Bool = true
+    /// The executor the execution slots prefer; `nil` (default) = the first queue
+    /// consumer's ``MessageConsumer/taskExecutor`` if it has one, else Swift's global
+    /// executor. Task bodies marked ``TaskOptions/blocking`` run on ``ThreadPoolTaskExecutor/blocking`` anyway.
+    public var taskExecutor: (any TaskExecutor)? = nil
 
     public init(
         concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchMultiplier: Int = 4,

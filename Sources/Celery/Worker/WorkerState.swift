@@ -1,4 +1,5 @@
 import DequeModule
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -65,32 +66,94 @@ struct RevokedSet {
         while order.count > limit, let old = order.popFirst() { ids.remove(old) }
     }
 
-    func contains(_ id: String) -> Bool { ids.contains(id) }
+    /// Cheap when nothing is revoked (no hashing).
+    func contains(_ id: String) -> Bool { !ids.isEmpty && ids.contains(id) }
 }
 
-/// A running task's cancel hook and whether it was terminated by a revoke.
+/// A running task: what `inspect active` shows, how to cancel it, and whether a revoke
+/// terminated it.
 final class RunningHandle: Sendable {
     let info: ActiveTaskInfo
     let cancel: @Sendable () -> Void
+    private let terminatedFlag = Atomic<Bool>(false)
     init(info: ActiveTaskInfo, cancel: @escaping @Sendable () -> Void) {
         self.info = info
         self.cancel = cancel
     }
+    /// Marks the run terminated by a revoke (stored as REVOKED) and cancels it.
+    func terminate() {
+        terminatedFlag.store(true, ordering: .relaxed)
+        cancel()
+    }
+    var terminated: Bool { terminatedFlag.load(ordering: .relaxed) }
 }
 
-/// The worker's mutable state, kept under one lock.
+/// How to cancel a running body, learned once it starts; a cancel that comes first is
+/// remembered and applied then.
+final class CancelTarget: Sendable {
+    private let state = Mutex<(cancelled: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+
+    /// Sets how to cancel; runs it at once if a cancel came first.
+    func set(_ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { s -> Bool in
+            s.action = action
+            return s.cancelled
+        }
+        if now { action() }
+    }
+
+    func cancel() {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in
+            s.cancelled = true
+            return s.action
+        }
+        action?()
+    }
+}
+
+/// One registered task as the worker runs it: looked up once per name (and again only after
+/// the app's registry changes), with its run counter, so the per-message path hashes nothing.
+final class TaskRuntime: Sendable {
+    let task: RegisteredTask
+    let generation: Int
+    private let runs: Atomic<Int>
+    init(task: RegisteredTask, generation: Int, runs: Int = 0) {
+        self.task = task
+        self.generation = generation
+        self.runs = Atomic(runs)
+    }
+    var name: String { task.name }
+    func countRun() { runs.add(1, ordering: .relaxed) }
+    var runCount: Int { runs.load(ordering: .relaxed) }
+}
+
+/// A message held until its ETA.
+struct ScheduledEntry: Sendable {
+    var info: ScheduledTaskInfo
+    var timer: Task<Void, Never>?
+    var incoming: Incoming
+}
+
+/// The worker's mutable state, kept under one lock. The phase lives in ``WorkerLifecycle``.
 struct WorkerState {
     var revoked: RevokedSet
-    var terminated: Set<String> = []
-    var active: [String: RunningHandle] = [:]
-    var scheduled: [UInt64: (info: ScheduledTaskInfo, timer: Task<Void, Never>?, incoming: Incoming)] = [:]
+    /// What each execution slot runs now (`nil` = idle); indexed by slot.
+    var running: [RunningHandle?]
+    /// Each slot's task, so a revoke can cancel a body that runs inline in it.
+    var slotTasks: [Task<Void, Never>?]
+    var scheduled: [UInt64: ScheduledEntry] = [:]
     var nextToken: UInt64 = 0
     var stats = WorkerStats()
-    var stopping = false
-    var cold = false
+    var runtimes: [String: TaskRuntime] = [:]
     var consumers: [Route: ConsumerEntry] = [:]
     var retiredConsumers: [ConsumerEntry] = []
     var rateLimits: [String: RateLimit] = [:]
+
+    init(revoked: RevokedSet, slots: Int) {
+        self.revoked = revoked
+        running = Array(repeating: nil, count: slots)
+        slotTasks = Array(repeating: nil, count: slots)
+    }
 }
 
 /// A consumer and the task reading from it.

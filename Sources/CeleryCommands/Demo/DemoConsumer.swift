@@ -19,6 +19,8 @@ final class DemoConsumer: Sendable {
     let processing: Duration?
     private let records = Mutex<[Record]>([])
     private let lastAt = Mutex<Date?>(nil)
+    /// A caller of ``waitUntilReceived(_:)``: how many records it waits for.
+    private let waiter = Mutex<(count: Int, continuation: CheckedContinuation<Void, Never>)?>(nil)
 
     init(_ consumer: any MessageConsumer, processing: Duration? = nil) {
         self.consumer = consumer
@@ -47,12 +49,52 @@ final class DemoConsumer: Sendable {
         return held
     }
 
+    /// Takes `count` deliveries with plain `next()` (no timer per message), recording and
+    /// acknowledging each; ends early when cancelled or the consumer ends.
+    func run(count: Int) async {
+        var n = 0
+        while n < count, let d = try? await consumer.next() {
+            record(d)
+            try? await d.ack()
+            n += 1
+        }
+    }
+
+    /// Returns once `count` deliveries were recorded, or when the calling task is cancelled.
+    /// One caller at a time (the demo's producer).
+    func waitUntilReceived(_ count: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = records.withLock { r in
+                    if r.count >= count { return true }
+                    waiter.withLock { $0 = (count, c) }
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            waiter.withLock { w in
+                defer { w = nil }
+                return w?.continuation
+            }?.resume()
+        }
+    }
+
     func record(_ d: Delivery) {
+        let now = Date()  // first: the latency is the hand-off, not our decoding
         guard let (seq, sentAt) = DemoMessage.decode(d.message) else { return }
-        let now = Date()
         let latency = (now.timeIntervalSince1970 - sentAt) * 1000
-        records.withLock { $0.append(Record(seq: seq, redelivered: d.redelivered, latencyMs: latency)) }
+        let count = records.withLock { r in
+            r.append(Record(seq: seq, redelivered: d.redelivered, latencyMs: latency))
+            return r.count
+        }
         lastAt.withLock { $0 = now }
+        let ready = waiter.withLock { w -> CheckedContinuation<Void, Never>? in
+            guard let pending = w, count >= pending.count else { return nil }
+            w = nil
+            return pending.continuation
+        }
+        ready?.resume()
     }
 }
 

@@ -176,34 +176,6 @@ extension DemoRunner {
         return out
     }
 
-    /// Publish → receive latency and throughput, one consumer.
-    func latency() async throws -> [ScenarioResult] {
-        var out: [ScenarioResult] = []
-        for broadcast in [true, false] {
-            let route = self.route("latency", broadcast)
-            let (cs, brokers) = try await makeConsumers(route, count: 1, prefetch: 64)
-            let producer = try await connect()
-            let started = Date()
-            async let done: [Delivery] = cs[0].run(idle: .seconds(1))
-            _ = try await publish(messages, to: route, on: producer)
-            _ = await done
-            let lat = cs[0].received.map(\.latencyMs)
-            var r = ScenarioResult(name: "latency", mode: route, consumers: 1, sent: messages, received: [cs[0].count])
-            r.p50Ms = Stats.percentile(lat, 50)
-            r.p99Ms = Stats.percentile(lat, 99)
-            let end = cs[0].finishedAt ?? Date()
-            let secs = max(end.timeIntervalSince(started), 1e-6)
-            r.elapsedS = secs
-            r.throughputPerS = (Double(cs[0].count) / secs).rounded()
-            r.lost = messages - cs[0].count
-            out.append(r)
-            await closeAll(cs, brokers)
-            try? await producer.close()
-            say("   \(r.mode): p50 \(r.p50Ms ?? 0) ms, p99 \(r.p99Ms ?? 0) ms, \(Int(r.throughputPerS ?? 0))/s")
-        }
-        return out
-    }
-
     /// Broker restart mid-stream (server transports, with `--restart-command`): what survives.
     func restart() async throws -> [ScenarioResult] {
         guard !isMemory, let command = restartCommand else {
