@@ -66,7 +66,7 @@ struct CeleryDashboardCommand: AsyncParsableCommand {
             print("no credentials given: generated API token \(t)")
             print("open http://\(host):\(p)/?token=\(t)  (scripts: Authorization: Bearer \(t))")
         }
-        fflush(stdout)
+        fflush(nil)
         try await runner.value
     }
 }

@@ -22,8 +22,18 @@ import Testing
         #expect(unauth.headers["www-authenticate"]?.contains("Basic") == true)
         #expect(try unauth.json()["error"]?.stringValue?.contains("authentication required") == true)
         // The generated-token link opens a session (cookie) and drops the token from the URL.
-        let r = try await d.request("GET", "/tasks?token=\(d.token)", auth: nil)
-        #expect(r.status == 200)  // URLSession followed the redirect with the cookie
+        let r = try await d.request("GET", "/tasks?token=\(d.token)&state=SUCCESS", auth: nil)
+        #expect(r.status == 303)
+        #expect(r.headers["location"] == "/tasks?state=SUCCESS")
+        let cookie = try #require(r.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
+        #expect(cookie.hasPrefix("celery_dashboard_session=") && r.headers["set-cookie"]!.contains("HttpOnly"))
+        let withCookie = try await d.request("GET", "/tasks?state=SUCCESS", auth: nil, headers: ["Cookie": cookie, "Accept": "text/html"])
+        #expect(withCookie.status == 200 && withCookie.text.contains("id=\"task-filters\""))
+        #expect(try await d.request("GET", "/tasks", auth: nil, headers: ["Cookie": "celery_dashboard_session=forged"]).status == 401)
+        // A browser without credentials gets the sign-in page; a wrong token does not open a session.
+        let signIn = try await d.request("GET", "/", auth: nil, headers: ["Accept": "text/html"])
+        #expect(signIn.status == 401 && signIn.text.contains("id=\"login\""))
+        #expect(try await d.request("GET", "/?token=wrong", auth: nil).headers["set-cookie"] == nil)
     }
 
     @Test func refusesNonLoopbackWithoutCredentials() async throws {

@@ -63,7 +63,11 @@ final class LiveDashboard: Sendable {
         if let auth { r.setValue(auth.isEmpty ? "Bearer \(token)" : auth, forHTTPHeaderField: "Authorization") }
         for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         r.httpBody = body
-        let (data, resp) = try await URLSession.shared.data(for: r)
+        let (data, resp): (Data, URLResponse) = try await withCheckedThrowingContinuation { c in
+            NoRedirects.session.dataTask(with: r) { data, resp, error in
+                if let error { c.resume(throwing: error) } else { c.resume(returning: (data ?? Data(), resp!)) }
+            }.resume()
+        }
         let http = resp as! HTTPURLResponse
         var h: [String: String] = [:]
         for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
@@ -104,4 +108,22 @@ func eventually(_ timeout: Duration = .seconds(15), _ condition: () async throws
         try? await Task.sleep(for: .milliseconds(100))
     }
     return try await condition()
+}
+
+/// A session that returns redirects instead of following them and keeps no cookies, so
+/// tests see exactly what the server answered.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    static let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.httpCookieStorage = nil
+        c.httpShouldSetCookies = false
+        return URLSession(configuration: c, delegate: NoRedirects(), delegateQueue: nil)
+    }()
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
 }
