@@ -11,14 +11,14 @@ import Testing
         #expect(try await d.get("/healthcheck", auth: nil).status == 200)
         #expect(try await d.get("/healthcheck", auth: nil).text == "OK")
         for path in ["/api/workers", "/api/tasks", "/api/queues/length", "/metrics", "/", "/events"] {
-            let r = try await d.get(path, auth: nil)
+            let r = try d.curl(path)
             #expect(r.status == 401, "\(path) without credentials")
         }
-        #expect(try await d.get("/api/tasks", auth: "Bearer wrong").status == 401)
-        #expect(try await d.get("/api/tasks", auth: "Basic " + Data("ann:nope".utf8).base64EncodedString()).status == 401)
+        #expect(try d.curl("/api/tasks", auth: "Bearer wrong").status == 401)
+        #expect(try d.curl("/api/tasks", auth: "Basic " + Data("ann:nope".utf8).base64EncodedString()).status == 401)
         #expect(try await d.get("/api/tasks").status == 200)
         #expect(try await d.get("/api/tasks", auth: "Basic " + Data("ann:pw".utf8).base64EncodedString()).status == 200)
-        let unauth = try await d.get("/api/tasks", auth: nil)
+        let unauth = try d.curl("/api/tasks")
         #expect(unauth.headers["www-authenticate"]?.contains("Basic") == true)
         #expect(try unauth.json()["error"]?.stringValue?.contains("authentication required") == true)
         // The generated-token link opens a session (cookie) and drops the token from the URL.
@@ -29,11 +29,11 @@ import Testing
         #expect(cookie.hasPrefix("celery_dashboard_session=") && r.headers["set-cookie"]!.contains("HttpOnly"))
         let withCookie = try await d.request("GET", "/tasks?state=SUCCESS", auth: nil, headers: ["Cookie": cookie, "Accept": "text/html"])
         #expect(withCookie.status == 200 && withCookie.text.contains("id=\"task-filters\""))
-        #expect(try await d.request("GET", "/tasks", auth: nil, headers: ["Cookie": "celery_dashboard_session=forged"]).status == 401)
+        #expect(try await d.request("GET", "/tasks", auth: nil, headers: ["Cookie": "celery_dashboard_session=forged", "Accept": "text/html"]).status == 401)
         // A browser without credentials gets the sign-in page; a wrong token does not open a session.
         let signIn = try await d.request("GET", "/", auth: nil, headers: ["Accept": "text/html"])
         #expect(signIn.status == 401 && signIn.text.contains("id=\"login\""))
-        #expect(try await d.request("GET", "/?token=wrong", auth: nil).headers["set-cookie"] == nil)
+        #expect(try d.curl("/?token=wrong").headers["set-cookie"] == nil)
     }
 
     @Test func refusesNonLoopbackWithoutCredentials() async throws {

@@ -24,7 +24,7 @@ struct ClusterStateTests {
         // Counters and runtimes count every task seen, kept or not.
         #expect(s.countsByName["tasks.add"]?["SUCCESS"] == 1000)
         #expect(s.runtimes["tasks.add"]?.count == 1000)
-        #expect(s.runtimes["tasks.add"]?.samples.count == RuntimeStats.sampleLimit)
+        #expect(s.runtimes["tasks.add"]?.samples.count == min(1000, RuntimeStats.sampleLimit))
     }
 
     @Test func aLateStartedEventDoesNotHideSuccess() {

@@ -76,6 +76,29 @@ final class LiveDashboard: Sendable {
 
     func get(_ path: String, auth: String? = "") async throws -> Reply { try await request("GET", path, auth: auth) }
 
+    /// The same through curl, for answers Foundation's URLSession will not hand back as they
+    /// are (a 401 with `WWW-Authenticate`, which it turns into a challenge).
+    func curl(_ path: String, auth: String? = nil) throws -> Reply {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-i", "--max-time", "20"] + (auth.map { ["-H", "Authorization: \($0)"] } ?? []) + [base + path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let lines = head.components(separatedBy: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var h: [String: String] = [:]
+        for l in lines.dropFirst() {
+            if let c = l.firstIndex(of: ":") { h[l[..<c].lowercased()] = l[l.index(after: c)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return Reply(status: status, headers: h, body: Data(parts.dropFirst().joined(separator: "\r\n\r\n").utf8))
+    }
+
     func postJSON(_ path: String, _ v: JSONValue, auth: String? = "") async throws -> Reply {
         try await request("POST", path, auth: auth, headers: ["Content-Type": "application/json"], body: Data(try JSONCoding.encode(v)))
     }
@@ -125,5 +148,13 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
         completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
         completionHandler(nil)
+    }
+
+    /// A 401 with `WWW-Authenticate` is returned as it is (no stored credentials to try).
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 }

@@ -78,7 +78,7 @@ def main():
         step = "task detail page"
         driver.get(f"{a.url}/task/{task_id}")
         wait.until(lambda d: "SUCCESS" in d.find_element(By.ID, "task-state").text)
-        assert "[20, 22]" in driver.page_source
+        assert "20, 22" in driver.page_source, "the arguments are on the page"
         driver.save_screenshot(os.path.join(a.screenshots, "dashboard-task.png"))
 
         for page, shot, marker in (("/tasks", "dashboard-tasks.png", "tasks"), ("/queues", "dashboard-queues.png", "queues"),
@@ -91,7 +91,7 @@ def main():
         return 0
     except Exception as e:  # report the step that failed
         try:
-            driver.save_screenshot(os.path.join(a.screenshots, "failure.png"))
+            driver.save_screenshot(os.path.join(a.screenshots, "browser-failure.png"))
         except Exception:
             pass
         print(f"browser test failed at step '{step}': {type(e).__name__}: {e}", file=sys.stderr)
