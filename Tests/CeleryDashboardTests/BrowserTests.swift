@@ -26,6 +26,7 @@ import Testing
         let status = await child.wait(timeout: .seconds(180))
         #expect(status == 0, "browser test failed:\n\(child.output)")
         #expect(FileManager.default.fileExists(atPath: shots + "/dashboard-overview.png"))
+        #expect(FileManager.default.fileExists(atPath: shots + "/dashboard-overview-live.png"))
     }
 }
 

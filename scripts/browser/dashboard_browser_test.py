@@ -73,7 +73,7 @@ def main():
         assert cells[4].text == "42", f"result cell is {cells[4].text!r}"
         assert driver.execute_script("return window.__marker") == "no reload", "the page was reloaded"
         time.sleep(0.3)
-        driver.save_screenshot(os.path.join(a.screenshots, "dashboard-overview.png"))
+        driver.save_screenshot(os.path.join(a.screenshots, "dashboard-overview-live.png"))
 
         step = "task detail page"
         driver.get(f"{a.url}/task/{task_id}")
@@ -82,7 +82,8 @@ def main():
         driver.save_screenshot(os.path.join(a.screenshots, "dashboard-task.png"))
 
         for page, shot, marker in (("/tasks", "dashboard-tasks.png", "tasks"), ("/queues", "dashboard-queues.png", "queues"),
-                                   ("/workers", "dashboard-workers.png", "demo-form")):
+                                   ("/workers", "dashboard-workers.png", "demo-form"),
+                                   ("/", "dashboard-overview.png", "throughput-chart")):
             step = f"page {page}"
             driver.get(a.url + page)
             wait.until(EC.presence_of_element_located((By.ID, marker)))
