@@ -119,4 +119,15 @@ import Testing
         #expect(!worker.0.scheduledTasks.contains { $0.id == id })
         #expect(try await eventually { try await d.get("/api/task/info/\(id)").json()["state"]?.stringValue == "REVOKED" })
     }
+
+    @Test func theDemoButtonRunsFanoutAndOfflineAgainstTheLiveBroker() async throws {
+        let d = try await LiveDashboard(broker: try Servers.redis(), backend: nil)
+        defer { Task { await d.stop() } }
+        let r = try await d.request("POST", "/action/demo", headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"],
+            body: Data("confirmed=1".utf8))
+        #expect(r.status == 200, "\(r.text)")
+        let table = try #require(try r.json()["table"]?.stringValue)
+        #expect(table.contains("[fanout]") && table.contains("[offline]"))
+        #expect(table.contains("50 / 50 / 50"))  // broadcast: every subscriber got every message
+    }
 }
