@@ -35,10 +35,13 @@ final class Child: Sendable {
     let process: Process
     let logPath: String
 
-    init(_ executable: String, _ args: [String], name: String) throws {
+    init(_ executable: String, _ args: [String], env: [String: String] = [:], name: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
         logPath = NSTemporaryDirectory() + "dashboard-\(name)-\(UUID().uuidString.prefix(8)).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let h = FileHandle(forWritingAtPath: logPath)!
@@ -52,6 +55,23 @@ final class Child: Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
     var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the output contains `text` (or the process exits / the timeout passes).
+    func waitFor(_ text: String, timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// SIGTERM, then the exit status (SIGKILL after 10 s).
+    func stop() async -> Int32 {
+        if process.isRunning { process.terminate() }
+        return await wait(timeout: .seconds(10))
+    }
 
     /// Waits for the exit status; kills the process after `timeout` (status -1).
     func wait(timeout: Duration) async -> Int32 {
