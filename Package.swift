@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "celery-admin", targets: ["celery-admin"]),
         .executable(name: "celery-demo", targets: ["celery-demo"]),
         .executable(name: "celery-bench", targets: ["celery-bench"]),
+        .library(name: "CeleryDashboard", targets: ["CeleryDashboard"]),
+        .executable(name: "celery-dashboard", targets: ["celery-dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -24,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        // Only CeleryDashboard (and its executable and tests) depends on Hummingbird.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Core: app, tasks, protocol v2, Broker/ResultBackend protocols, memory transport, worker, beat.
@@ -103,6 +108,21 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // Web monitor and admin back end (embeddable); the only target that links Hummingbird.
+        .target(
+            name: "CeleryDashboard",
+            dependencies: [
+                "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryCommands", "RESP", "AMQP091",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(name: "celery-dashboard", dependencies: [
+            "CeleryDashboard", "CeleryCommands",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Tests.
         .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks"]),
         .testTarget(name: "RESPTests", dependencies: [
@@ -126,5 +146,8 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
+        .testTarget(name: "CeleryDashboardTests", dependencies: [
+            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP",
+        ]),
     ]
 )

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 ensure_build_deps
 ensure_venv
+ensure_browser_deps
 
 export RUN_DIR="${RUN_DIR:-$(mktemp -d /tmp/swift-celery-test.XXXXXX)}"
 stops=()

@@ -34,3 +34,12 @@ ensure_venv() {
     "$CELERY_VENV/bin/pip" install -q --disable-pip-version-check 'celery>=5,<6' redis pymongo nx-27017 packaging
   fi
 }
+
+# The dashboard's real-browser test: headless Chromium and its driver from Debian, selenium from PyPI.
+ensure_browser_deps() {
+  ensure_apt chromium chromium-driver
+  if ! "$CELERY_VENV/bin/python" -c 'import selenium' 2>/dev/null; then
+    echo "==> pip install selenium"
+    "$CELERY_VENV/bin/pip" install -q --disable-pip-version-check selenium
+  fi
+}

@@ -9,17 +9,20 @@ import Foundation
 import Glibc
 #endif
 
-/// `celery-admin inspect WHAT`: ask workers about themselves.
+/// `celery-admin inspect WHAT`: ask workers about themselves. The commands come from
+/// ``RemoteControlMethod`` (the registry the worker and the dashboard also read).
 public struct InspectCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Ask workers: ping, active, reserved, scheduled, registered, stats, revoked, active_queues.")
+        commandName: "inspect",
+        abstract: "Ask workers: \(RemoteControlMethod.inspectCommands.map(\.rawValue).joined(separator: ", ")).",
+        discussion: RemoteControlMethod.inspectCommands.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
     @OptionGroup var admin: AdminOptions
-    @Argument(help: "ping, active, reserved, scheduled, registered, stats, revoked or active_queues.") var what: String
+    @Argument(help: "\(RemoteControlMethod.inspectCommands.map(\.rawValue).joined(separator: ", ")).") var what: String
     @Option(name: [.customShort("d"), .long], help: "Only these workers (comma-separated host names).") var destination: String?
     @Option(help: "Seconds to collect replies.") var timeout: Double = 1
     public init() {}
 
-    static let methods: Set<String> = ["ping", "active", "reserved", "scheduled", "registered", "stats", "revoked", "active_queues"]
+    static var methods: Set<String> { Set(RemoteControlMethod.inspectCommands.map(\.rawValue)) }
 
     public func validate() throws {
         guard Self.methods.contains(what) else { throw ValidationError("unknown inspect command '\(what)' (use: \(Self.methods.sorted().joined(separator: ", ")))") }
@@ -56,38 +59,28 @@ public struct InspectCommand: AsyncParsableCommand {
     }
 }
 
-/// `celery-admin control …`: change workers.
+/// `celery-admin control …`: change workers (commands from ``RemoteControlMethod``).
 public struct ControlCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "control",
-        abstract: "Control workers: revoke ID [--terminate], shutdown, rate_limit TASK RATE, add_consumer QUEUE, cancel_consumer QUEUE, ping.")
+        abstract: "Control workers: "
+            + RemoteControlMethod.controlCommands.map { ([$0.rawValue] + $0.positionalArguments).joined(separator: " ") }.joined(separator: ", ")
+            + " (revoke takes --terminate).",
+        discussion: RemoteControlMethod.controlCommands.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
     @OptionGroup var admin: AdminOptions
-    @Argument(help: "revoke, shutdown, rate_limit, add_consumer, cancel_consumer or ping.") var command: String
-    @Argument(help: "Arguments: a task id (revoke), TASK RATE (rate_limit), a queue (add_consumer, cancel_consumer).") var arguments: [String] = []
+    @Argument(help: "\(RemoteControlMethod.controlCommands.map(\.rawValue).joined(separator: ", ")).") var command: String
+    @Argument(help: "Arguments: a task id (revoke), TASK RATE (rate_limit), a queue (add_consumer, cancel_consumer), N (pool_grow, pool_shrink).") var arguments: [String] = []
     @Flag(help: "revoke: also cancel the task if it is running.") var terminate = false
     @Option(name: [.customShort("d"), .long], help: "Only these workers (comma-separated host names).") var destination: String?
     @Option(help: "Seconds to collect replies.") var timeout: Double = 1
     public init() {}
 
     func request() throws -> (String, [String: JSONValue]) {
-        func need(_ n: Int, _ usage: String) throws {
-            guard arguments.count == n else { throw ValidationError("usage: control \(usage)") }
+        guard let method = RemoteControlMethod(rawValue: command), method.isControl else {
+            throw ValidationError("unknown control command '\(command)' (use: \(RemoteControlMethod.controlCommands.map(\.rawValue).joined(separator: ", ")))")
         }
-        switch command {
-        case "revoke":
-            guard !arguments.isEmpty else { throw ValidationError("usage: control revoke ID [ID…] [--terminate]") }
-            return ("revoke", ["task_id": .array(arguments.map(JSONValue.string)), "terminate": .bool(terminate), "signal": "SIGTERM"])
-        case "shutdown", "ping":
-            try need(0, command)
-            return (command, [:])
-        case "rate_limit":
-            try need(2, "rate_limit TASK RATE (e.g. 10/s, 100/m)")
-            return ("rate_limit", ["task_name": .string(arguments[0]), "rate_limit": .string(arguments[1])])
-        case "add_consumer", "cancel_consumer":
-            try need(1, "\(command) QUEUE")
-            return (command, ["queue": .string(arguments[0])])
-        default:
-            throw ValidationError("unknown control command '\(command)'")
+        do { return (method.rawValue, try method.arguments(from: arguments, terminate: terminate)) } catch let e as CeleryError {
+            throw ValidationError(e.message)
         }
     }
 
