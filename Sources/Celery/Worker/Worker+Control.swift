@@ -101,7 +101,7 @@ extension Worker {
         }
         for inc in entries {
             await inc.consumer.adjustPrefetch(by: -1)
-            if !buffer.push(inc), !inc.delivery.route.isBroadcast { try? await inc.delivery.requeue() }
+            if !buffer.push(inc) { await settle(inc.delivery, .notStarted, acksLate: true, log: logger) }
         }
     }
 

@@ -54,24 +54,55 @@ extension Worker {
         return ["ok": .string("pool will shrink by \(available) (now \(poolSize))")]
     }
 
-    /// Starts one loop for a slot counted in `running` but not yet looping.
+    /// Starts one loop for a slot counted in `running` but not yet looping. The slot gets an
+    /// index of its own in the worker's slot tables (a free one past the start concurrency,
+    /// else a new one), so `inspect active` and revoke-with-terminate see it like any slot.
     private func startAddedSlotIfNeeded() {
         let key = ObjectIdentifier(self)
-        Task {
-            while true {
-                let retire = addedSlots.withLock { all -> Bool in
-                    guard var s = all[key], s.toRetire > 0 else { return false }
-                    s.toRetire -= 1
-                    s.running -= 1
-                    all[key] = s.running == 0 && s.toRetire == 0 ? nil : s
-                    return true
-                }
-                if retire { return }
-                guard let inc = await self.buffer.next() else { break }
-                await self.execute(inc)
-            }
-            // The buffer closed (shutdown): forget this worker's added slots.
-            _ = addedSlots.withLock { $0.removeValue(forKey: key) }
+        let first = options.concurrency
+        let index = state.withLock { s -> Int in
+            if let free = (first..<s.slotTasks.count).first(where: { s.slotTasks[$0] == nil && s.running[$0] == nil }) { return free }
+            s.slotTasks.append(nil)
+            s.running.append(nil)
+            return s.slotTasks.count - 1
         }
+        runAddedSlot(index, key: key)
+    }
+
+    private func runAddedSlot(_ index: Int, key: ObjectIdentifier) {
+        state.withLock { s in
+            s.slotTasks[index] = Task { await self.addedSlotLoop(index, key: key) }
+        }
+    }
+
+    /// Takes and runs deliveries until the slot is retired or the buffer closes. A revoke that
+    /// terminated what the slot ran cancels its task: the slot goes on in a fresh one.
+    private func addedSlotLoop(_ index: Int, key: ObjectIdentifier) async {
+        var cache = SlotCache()
+        while true {
+            let retire = addedSlots.withLock { all -> Bool in
+                guard var s = all[key], s.toRetire > 0 else { return false }
+                s.toRetire -= 1
+                s.running -= 1
+                all[key] = s.running == 0 && s.toRetire == 0 ? nil : s
+                return true
+            }
+            if retire {
+                state.withLock { $0.slotTasks[index] = nil }
+                return
+            }
+            guard let inc = await buffer.take() else { break }
+            await execute(inc, slot: index, cache: &cache)
+            if Task.isCancelled {
+                if lifecycle.phase < .warmShutdown, !buffer.isStopped {
+                    runAddedSlot(index, key: key)
+                    return
+                }
+                break
+            }
+        }
+        // The buffer closed (shutdown): forget this worker's added slots.
+        state.withLock { $0.slotTasks[index] = nil }
+        _ = addedSlots.withLock { $0.removeValue(forKey: key) }
     }
 }
