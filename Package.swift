@@ -89,6 +89,20 @@ let package = Package(
         .executableTarget(name: "celery-admin", dependencies: ["CeleryCommands"]),
         .executableTarget(name: "celery-demo", dependencies: ["CeleryCommands"]),
         .executableTarget(name: "celery-bench", dependencies: ["CeleryCommands", "ExampleTasks"]),
+        // Test support any test target may use: a fault-injecting TCP proxy.
+        .target(
+            name: "CeleryTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/CeleryTestSupport"
+        ),
+        .testTarget(name: "CeleryTestSupportTests", dependencies: [
+            "CeleryTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Tests.
         .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks"]),
         .testTarget(name: "RESPTests", dependencies: [
