@@ -51,10 +51,10 @@ final class FaultProxyState {
         accepted += 1
         switch mode {
         case .cut:
-            downstream.close(promise: nil)
+            try downstream.pipeline.syncOperations.addHandler(FaultProxyCloseOnActive(reset: false))
             return
         case .reset:
-            Self.reset(downstream)
+            try downstream.pipeline.syncOperations.addHandler(FaultProxyCloseOnActive(reset: true))
             return
         case .pass, .blackHole, .slow:
             break
@@ -163,7 +163,21 @@ final class FaultProxyState {
     static func reset(_ channel: any Channel) -> EventLoopFuture<Void> {
         guard let provider = channel as? SocketOptionProvider else { return channel.close().recover { _ in } }
         return provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            .recover { _ in }
             .flatMap { channel.close() }
             .recover { _ in }
+    }
+}
+
+/// Closes (or resets) a connection accepted while the proxy refuses connections, once it is
+/// active (the initializer runs before the channel is registered).
+final class FaultProxyCloseOnActive: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let reset: Bool
+
+    init(reset: Bool) { self.reset = reset }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if reset { FaultProxyState.reset(context.channel) } else { context.close(promise: nil) }
     }
 }
