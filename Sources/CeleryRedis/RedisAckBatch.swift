@@ -1,20 +1,23 @@
 import Celery
 import RESP
 
-/// The acks of one queue consumer collected during one event-loop tick; sent as one
-/// ``RedisScript/ack`` call.
+/// The acks of one queue consumer collected during one event-loop tick — or, under load,
+/// while the previous ack call is in flight — sent as one ``RedisScript/ack`` call.
 struct RedisAckBatch {
     /// `unacked`, `unacked_index`, delivery-count hash: the ack script's keys.
     let keys: [String]
     private var pending: [(tag: String, done: CheckedContinuation<Void, any Error>)] = []
+    /// Ack calls sent and not yet answered.
+    var inFlight = 0
 
     init(keys: RedisKeys) { self.keys = [keys.unacked, keys.unackedIndex, keys.deliveryCount] }
 
-    /// Adds an ack; returns `true` for the first of a batch (the caller schedules the send at
-    /// the end of the tick).
+    /// Adds an ack; returns `true` when the caller must schedule a send at the end of the tick
+    /// (the first of a batch with no call in flight; otherwise the reply to the call in flight
+    /// sends it).
     mutating func add(_ tag: String, _ done: CheckedContinuation<Void, any Error>) -> Bool {
         pending.append((tag, done))
-        return pending.count == 1
+        return pending.count == 1 && inFlight == 0
     }
 
     /// Most tags in one script call (Lua's `unpack` has a stack limit).

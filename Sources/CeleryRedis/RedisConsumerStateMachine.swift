@@ -4,7 +4,9 @@ import DequeModule
 /// (``RedisQueueConsumer`` performs them; tests drive it without a server).
 ///
 /// - Fetching: at most one fetch in flight, for as many messages as there are free prefetch
-///   slots (`prefetch − held`). After a fetch that got less than it asked for the queue was
+///   slots (`prefetch − held`). While deliveries are buffered and no reader waits, it waits
+///   until half the slots are free (``refillAt``), so a pop brings a batch instead of the one
+///   message a single ack freed. After a fetch that got less than it asked for the queue was
 ///   empty: the next fetch waits on the blocking connection first (``FetchKind/waitThenPop``).
 /// - Readers: ``next()`` callers take from the buffer in order; when it is empty they park,
 ///   and the next fetch hands its items straight to parked readers, oldest first.
@@ -73,6 +75,15 @@ struct RedisConsumerStateMachine<Item> {
     init(prefetch: Int) { self.prefetch = max(1, prefetch) }
 
     var freeSlots: Int { max(0, prefetch - held.count) }
+    /// Free slots worth a fetch while deliveries are still buffered: half the prefetch.
+    var refillAt: Int { max(1, prefetch / 2) }
+
+    /// Whether a fetch should start now (given free slots, the buffer and waiting readers).
+    private var fetchDue: Bool {
+        let free = freeSlots
+        if free >= refillAt { return true }
+        return free > 0 && (buffer.isEmpty || !parked.isEmpty)
+    }
     var bufferedCount: Int { buffer.count }
     var parkedReaders: Int { parked.count }
 
@@ -81,7 +92,7 @@ struct RedisConsumerStateMachine<Item> {
     mutating func nextFetch() -> FetchAction {
         guard phase == .consuming else { return .finish }
         precondition(!fetching, "one fetch at a time")
-        if freeSlots == 0 {
+        if !fetchDue {
             waitingForSlot = true
             return .waitForSlot
         }
@@ -182,8 +193,10 @@ struct RedisConsumerStateMachine<Item> {
         return wakeIfWaiting()
     }
 
-    private mutating func wakeIfWaiting() -> Bool {
-        guard waitingForSlot, freeSlots > 0 || phase != .consuming else { return false }
+    /// Whether the fetch loop waits and a fetch is due now (call after ``read()``: taking the
+    /// last buffered delivery or parking makes one due). Clears the wait when it returns `true`.
+    mutating func wakeIfWaiting() -> Bool {
+        guard waitingForSlot, fetchDue || phase != .consuming else { return false }
         waitingForSlot = false
         return true
     }

@@ -74,7 +74,9 @@ actor RedisQueueConsumer: MessageConsumer {
     /// or when the calling task is cancelled (nothing is lost: buffered deliveries stay).
     func next() async throws -> Delivery? {
         if Task.isCancelled { return nil }
-        switch machine.read() {
+        let action = machine.read()
+        if machine.wakeIfWaiting() { slotWaiter.take()?.resume() }
+        switch action {
         case .deliver(let d): return d
         case .end: return nil
         case .park(let reader):
@@ -315,7 +317,13 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func send(acks batch: [(tag: String, done: CheckedContinuation<Void, any Error>)]) {
+        acks.inFlight += 1
         Task {
+            defer {
+                acks.inFlight -= 1
+                // Acks that arrived meanwhile go together now.
+                if acks.inFlight == 0 { sendAcks() }
+            }
             do {
                 let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
                 if let n = removed.int, Int(n) < batch.count {

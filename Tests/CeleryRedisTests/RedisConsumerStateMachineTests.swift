@@ -185,4 +185,38 @@ import Testing
         #expect(!v22)
         #expect(m.prefetch == 1)
     }
+
+    @Test func withDeliveriesBufferedItWaitsForHalfThePrefetchBeforeFetching() {
+        var m = Machine(prefetch: 8)
+        _ = m.nextFetch()
+        _ = m.fetched(Self.items("a", "b", "c", "d", "e", "f", "g", "h"), asked: 8)
+        // Three handed out and settled: 3 free slots, 5 still buffered → wait for 4.
+        for _ in 0..<3 { _ = m.read() }
+        _ = m.released(["a", "b", "c"])
+        let v1 = m.nextFetch()
+        #expect(v1 == .waitForSlot)
+        _ = m.read()
+        let woke = m.released(["d"])
+        #expect(woke)
+        let v2 = m.nextFetch()
+        #expect(v2 == .fetch(.pop, count: 4, recover: []))
+    }
+
+    @Test func anEmptyBufferOrAParkedReaderFetchesWhatIsFree() {
+        var m = Machine(prefetch: 8)
+        _ = m.nextFetch()
+        _ = m.fetched(Self.items("a", "b", "c", "d", "e", "f", "g", "h"), asked: 8)
+        for _ in 0..<8 { _ = m.read() }
+        _ = m.released(["a"])
+        // Nothing buffered: one free slot is worth a fetch.
+        let v1 = m.nextFetch()
+        #expect(v1 == .fetch(.pop, count: 1, recover: []))
+        _ = m.fetched(Self.items("i"), asked: 1)
+        _ = m.released(["b"])
+        let v2 = m.nextFetch()  // "i" buffered, 1 free: wait
+        #expect(v2 == .waitForSlot)
+        _ = m.read()  // takes "i": the buffer is empty now
+        let woke = m.wakeIfWaiting()
+        #expect(woke)
+    }
 }

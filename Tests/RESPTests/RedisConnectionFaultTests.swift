@@ -66,12 +66,12 @@ import Testing
     }
 
     @Test func aHealthyConnectionSurvivesIdleHealthChecks() async throws {
-        guard let (proxy, config) = try await Self.proxied(.milliseconds(500)) else { return }
+        guard let (proxy, config) = try await Self.proxied(.seconds(1)) else { return }
         let c = try await RedisConnection.connect(config)
-        try await Task.sleep(for: .seconds(2))
+        try await Task.sleep(for: .seconds(3))
         #expect(c.isActive)
         // A blocking command longer than the interval is not mistaken for a dead connection.
-        let r = try await c.send(["BLPOP", .init(TestRedis.unique("fault-idle")), "2"], timeout: .seconds(5))
+        let r = try await c.send(["BLPOP", .init(TestRedis.unique("fault-idle")), "3"], timeout: .seconds(5))
         #expect(r.isNull)
         #expect(c.isActive)
         await c.close()
