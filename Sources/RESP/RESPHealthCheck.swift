@@ -8,8 +8,8 @@
 ///   least a whole interval while it was owed a reply: the connection is treated as gone
 ///   (closed; every command in flight fails).
 ///
-/// So an idle connection that stops answering is closed within 1.5 × ``interval`` of its last
-/// sign of life, and one with a command waiting within 2 × ``interval`` of sending it. Blocking commands (`BLMOVE`, `BLPOP`, …) rely on their own deadlines.
+/// So a connection that stops answering is closed within 2 × ``interval`` of its last sign of
+/// life, idle or with a command waiting. Blocking commands (`BLMOVE`, `BLPOP`, …) rely on their own deadlines.
 public struct RESPHealthCheck: Sendable, Hashable {
     /// What to do at a tick.
     public enum Decision: Sendable, Hashable {

@@ -50,7 +50,8 @@ import Testing
         for await _ in c.pushes {}  // finishes when the connection closes
         let took = ContinuousClock.now - start
         #expect(!c.isActive)
-        #expect(took <= .milliseconds(2300))
+        // 2 × the interval, plus slack for timers on a loaded machine.
+        #expect(took <= .milliseconds(3500))
         try await proxy.stop()
     }
 
@@ -61,7 +62,8 @@ import Testing
         // Its own timeout is 30 s; the health check ends it long before.
         let (took, error) = await Self.elapsed { _ = try await c.send(["GET", "x"], timeout: .seconds(30)) }
         #expect((error as? RESPError)?.kind == .timeout)
-        #expect(took <= .milliseconds(2300))
+        // 2 × the interval, plus slack for timers on a loaded machine.
+        #expect(took <= .milliseconds(3500))
         try await proxy.stop()
     }
 
