@@ -59,7 +59,7 @@ PYEOF
     >"$RUN_DIR/worker-$run.log" 2>&1 &
   WPID=$!
   start=$(date +%s.%N); kills=$((1 + RANDOM % 2)); killed=0; result=ok
-  next_kill=$(awk -v r=$RANDOM 'BEGIN{printf "%.1f", 1 + (r % 40) / 10}')
+  next_kill=$(awk -v r=$RANDOM 'BEGIN{printf "%.1f", 0.5 + (r % 15) / 10}')
   while :; do
     done_n=$(redis-cli -p "$RPORT" --scan --pattern 'celery-task-meta-*' 2>/dev/null | wc -l)
     now=$(date +%s.%N); el=$(awk -v a="$start" -v b="$now" 'BEGIN{print b-a}')
@@ -67,7 +67,7 @@ PYEOF
     if [ "$killed" -lt "$kills" ] && awk -v e="$el" -v k="$next_kill" 'BEGIN{exit !(e>=k)}'; then
       kill -9 "$(cat "$RUN_DIR/b/redis.pid")"; sleep 0.$((RANDOM % 9 + 1))
       start_redis "$BPORT" "$RUN_DIR/b" --appendonly yes --appendfsync always || exit 1
-      killed=$((killed + 1)); next_kill=$(awk -v e="$el" -v r=$RANDOM 'BEGIN{printf "%.1f", e + 1 + (r % 30) / 10}')
+      killed=$((killed + 1)); next_kill=$(awk -v e="$el" -v r=$RANDOM 'BEGIN{printf "%.1f", e + 0.5 + (r % 10) / 10}')
     fi
     if awk -v e="$el" -v s="$STALL" 'BEGIN{exit !(e>s)}'; then result=STALLED; break; fi
     sleep 0.2
