@@ -66,7 +66,16 @@ let package = Package(
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]
         ),
         // Transports and backends.
-        .target(name: "CeleryRedis", dependencies: ["Celery", "RESP", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CeleryRedis",
+            dependencies: [
+                "Celery", "RESP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .target(name: "CeleryRabbitMQ", dependencies: ["Celery", "AMQP091", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "CeleryMongo",
@@ -126,7 +135,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks"]),
         .testTarget(name: "RESPTests", dependencies: [
-            "RESP",
+            "RESP", "CeleryTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -137,7 +146,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
-        .testTarget(name: "CeleryRedisTests", dependencies: ["CeleryRedis", "RESP", "Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryRedisTests", dependencies: ["CeleryRedis", "RESP", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "CeleryRabbitMQTests", dependencies: ["CeleryRabbitMQ", "AMQP091", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks"]),
         // One contract suite, parameterised over every transport and result backend.

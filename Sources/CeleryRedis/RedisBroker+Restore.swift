@@ -10,6 +10,9 @@ extension RedisBroker {
     /// Seconds since 1970, the score kombu uses in `unacked_index`.
     static var now: String { Format.fixed(Date().timeIntervalSince1970, places: 6) }
 
+    /// The score one microsecond after `score` (a pop's scores are distinct per consumer).
+    static func after(_ score: String) -> String { Format.fixed((Double(score) ?? 0) + 0.000_001, places: 6) }
+
     /// Pushes one unacknowledged message back to its queue (RPUSH: it is delivered next),
     /// marked redelivered, keeping its delivery count. Works on records written by kombu
     /// (`[envelope, exchange, routing_key]`) and by us (`[envelope, "", queue]`). Returns
@@ -35,6 +38,11 @@ extension RedisBroker {
                 priority = envelope["properties"]?["priority"]?.intValue.map(Int.init)
             }
             queue = try await lookup(exchange: exchange, routingKey: routingKey)
+        } else if let (raw, q) = Self.splitUnparsedRecord(entry) {
+            // The pop script records an envelope without decoding it: one that is not valid
+            // JSON goes back unchanged (the worker reports it) instead of being dropped.
+            payload = raw
+            queue = q
         }
         guard let queue else {
             logger.error("cannot restore unacked message \(tag): unreadable record; dropping it from the index")
@@ -46,6 +54,22 @@ extension RedisBroker {
             pool, keys: [keys.unacked, keys.unackedIndex, list],
             args: [RESPValue(tag), RESPValue(bytes: entry), RESPValue(bytes: payload)])
         return r.int == 1
+    }
+
+    /// Splits a record `[<envelope>, "", <queue as JSON string>]` whose envelope is not valid
+    /// JSON into the envelope's bytes and the queue.
+    static func splitUnparsedRecord(_ entry: [UInt8]) -> ([UInt8], String)? {
+        let marker = Array(#", "", ""#.utf8)
+        guard entry.first == UInt8(ascii: "["), entry.last == UInt8(ascii: "]"), entry.count > marker.count + 2 else { return nil }
+        var i = entry.count - marker.count - 1
+        while i > 0 {
+            if entry[i] == marker[0], Array(entry[i..<(i + marker.count)]) == marker { break }
+            i -= 1
+        }
+        guard i > 0, case .string(let q)? = try? JSONCoding.parse(Array(entry[(i + marker.count - 1)..<(entry.count - 1)])) else {
+            return nil
+        }
+        return (Array(entry[1..<i]), q)
     }
 
     /// The queue a record's exchange and routing key lead to: the routing key itself for the

@@ -5,6 +5,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import NIOCore
+import NIOPosix
 import RESP
 import Synchronization
 
@@ -30,6 +32,9 @@ public final class RedisBroker: Broker {
     public let keys = RedisKeys()
     let configuration: RedisConfiguration
     let pool: RedisConnectionPool
+    /// The event loop of the pool's connections and of every queue consumer (an actor on
+    /// this loop is resumed by a reply without a thread hop).
+    let loop: any EventLoop
     let logger: Logger
     private let bound = Mutex<Set<String>>([])
     private let consumers = Mutex<[UInt64: any MessageConsumer]>([:])
@@ -62,7 +67,8 @@ public final class RedisBroker: Broker {
             self.visibilityTimeout = Self.defaultVisibilityTimeout
         }
         self.logger = logger
-        pool = RedisConnectionPool(configuration: config, maxConnections: maxConnections, logger: logger)
+        loop = MultiThreadedEventLoopGroup.singleton.next()
+        pool = RedisConnectionPool(configuration: config, maxConnections: maxConnections, group: loop, logger: logger)
         let pool = self.pool
         try await mappingErrors("connecting to the broker", config.maskedURL) {
             _ = try await pool.send(["PING"])

@@ -4,60 +4,61 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DequeModule
 import Logging
+import NIOCore
 import RESP
 
-/// A queue-mode consumer. A fetch loop pops atomically (``RedisScript/pop``, as many
-/// messages per call as there are free prefetch slots) while fewer than `prefetch`
-/// deliveries are held (handed out or buffered), like kombu and AMQP prefetch; acks that
-/// arrive while one is in flight go together in the next ack script call; when the queue is
-/// empty it waits on its own blocking connection with `BLMOVE <queue> <queue> RIGHT RIGHT` —
-/// a no-op rotation that returns as soon as the base list has an element, without taking it —
-/// with the pop script pipelined behind it, so Redis pops the moment the wait ends, with no
-/// extra round trip. ``next()`` takes from the buffer.
+/// A queue-mode consumer: performs what its ``RedisConsumerStateMachine`` decides.
 ///
-/// Stopping unblocks that wait with `CLIENT UNBLOCK` instead of closing the connection, so a
-/// pop that ran behind it still reaches us and its messages are restored at once (closing could
-/// strand them in `unacked` until the visibility timeout).
+/// A fetch loop pops atomically (``RedisScript/pop``: as many messages per call as there are
+/// free prefetch slots, recorded in `unacked` with one `ZADD` and one `HSET`) while fewer
+/// than `prefetch` deliveries are held, like kombu and AMQP prefetch. When the queue was empty
+/// it waits on its own blocking connection with `BLMOVE <queue> <queue> RIGHT RIGHT` — a no-op
+/// rotation that returns as soon as the base list has an element — with the pop pipelined
+/// behind it, so Redis pops the moment the wait ends. Acks that arrive in one event-loop tick
+/// go out in one script call.
+///
+/// The actor runs on its broker's event loop (the loop of the connections it uses), so a reply
+/// resumes it without a thread hop, and a whole batch is decoded in one pass there.
+///
+/// Faults: a failed connection fails every command in flight at once (``RedisConnection``),
+/// the loop reconnects with a short backoff (at most 1 s), a delivery whose settlement failed
+/// leaves the held set (its `unacked` record stays; the visibility restore brings it back),
+/// and what a pop whose reply was lost took is restored once the server answers again.
 actor RedisQueueConsumer: MessageConsumer {
-    struct Held {
-        var raw: [UInt8]
-        var priority: Int?
-    }
-
     /// How long one blocking wait lasts before lower-priority lists (which `BLMOVE` cannot
     /// watch together with the base list) are checked again and the visibility restore runs.
     static let waitSlice: Duration = .seconds(1)
 
-    private let broker: RedisBroker
-    private let queue: String
+    nonisolated let broker: RedisBroker
+    nonisolated let queue: String
     private let id: UInt64
-    private var prefetch: Int
-    private var held: [String: Held] = [:]
-    private var buffer: [Delivery] = []
-    /// Callers of ``next()`` waiting for the buffer (any number; each re-checks when woken).
-    private var bufferWaiters: [CheckedContinuation<Void, Never>] = []
+    private var machine: RedisConsumerStateMachine<Delivery>
+    private var readers: [Int: CheckedContinuation<Delivery?, Never>] = [:]
+    private var slotWaiter: CheckedContinuation<Void, Never>?
     private var blocking: RedisConnection?
     private var blockingClientID: Int64?
-    private var cancelled = false
-    private var stopped = false
-    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastRestore: ContinuousClock.Instant?
-    private var backoff = RedisBackoff()
+    private var backoff = RedisBackoff(initial: .milliseconds(50), maximum: .seconds(1))
     private var fetcher: Task<Void, Never>?
-    private var pendingAcks: [(tag: String, done: CheckedContinuation<Void, any Error>)] = []
-    private var acking = false
+    private var acks: RedisAckBatch
     /// Prefix of the tags given to envelopes that carry none (`<prefix>.<n>`).
     private let fallbackTagPrefix = UUID().uuidString.lowercased()
     private var pops = 0
-    /// Whether the last pop returned fewer messages than it asked for.
-    private var queueSeenEmpty = false
+    private var lastScore = ""
+    /// The queue name as a JSON string (for the `unacked` records the pop script writes).
+    private let queueJSON: [UInt8]
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { broker.loop.executor.asUnownedSerialExecutor() }
 
     init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
         self.broker = broker
         self.queue = queue
-        self.prefetch = max(1, prefetch)
         self.id = id
+        self.machine = RedisConsumerStateMachine(prefetch: prefetch)
+        self.acks = RedisAckBatch(keys: broker.keys)
+        self.queueJSON = (try? JSONCoding.encode(JSONValue.string(queue))) ?? Array("\"\"".utf8)
         start()
     }
 
@@ -69,102 +70,118 @@ actor RedisQueueConsumer: MessageConsumer {
         min(max(broker.visibilityTimeout / 4, .seconds(1)), .seconds(60))
     }
 
-    private var active: Bool { !cancelled && !stopped }
-
     /// The next buffered delivery; waits for the fetch loop. `nil` once stopped or cancelled,
     /// or when the calling task is cancelled (nothing is lost: buffered deliveries stay).
     func next() async throws -> Delivery? {
-        while true {
-            if !buffer.isEmpty { return buffer.removeFirst() }
-            guard active, !Task.isCancelled else { return nil }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { bufferWaiters.append($0) }
+        if Task.isCancelled { return nil }
+        let action = machine.read()
+        if machine.wakeIfWaiting() { slotWaiter.take()?.resume() }
+        switch action {
+        case .deliver(let d): return d
+        case .end: return nil
+        case .park(let reader):
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { readers[reader] = $0 }
             } onCancel: {
-                Task { await self.wakeBufferWaiter() }
+                Task { await self.cancelReader(reader) }
             }
         }
     }
 
-    private func wakeBufferWaiter() {
-        let waiting = bufferWaiters
-        bufferWaiters.removeAll()
-        for w in waiting { w.resume() }
+    private func cancelReader(_ reader: Int) {
+        if machine.readerCancelled(reader) { readers.removeValue(forKey: reader)?.resume(returning: nil) }
     }
+
+    // MARK: Fetching
 
     private func fetchLoop() async {
-        while active {
-            if held.count >= prefetch {
-                await withCheckedContinuation { slotWaiters.append($0) }
-                continue
-            }
-            do {
-                // Also on a busy queue: messages of crashed consumers must come back even
-                // when this consumer never has to wait.
-                try await restoreIfDue()
-                // After a pop that got less than it asked for the lists were empty: wait right
-                // away (the wait returns at once if messages arrived since) instead of spending a
-                // round trip on a pop that would most likely come back empty.
-                let want = prefetch - held.count
-                let waited = queueSeenEmpty
-                // nil: the server no longer has the pop script; the next pop goes through the
-                // pool, which loads it.
-                let got = waited ? try await waitForMessages(thenPop: want) : try await popMany(want)
-                backoff.reset()
-                queueSeenEmpty = got.map { $0.count < want } ?? false
-                if let got, !got.isEmpty {
-                    buffer.append(contentsOf: got)
-                    wakeBufferWaiter()
-                    // Let the deliveries go out to the worker before this actor spends time on
-                    // the next wait's round trip (on a single-threaded executor the write would
-                    // come first).
-                    if waited { await Task.yield() }
-                }
-            } catch {
-                guard active else { return }
-                blocking = nil
-                queueSeenEmpty = false
-                let delay = backoff.nextDelay()
-                let what = (error as? RESPError)?.message ?? "\(error)"
-                broker.logger.warning("Redis consumer of \(queue) failed (\(what)); retrying in \(delay)")
-                try? await Task.sleep(for: delay)
+        while true {
+            switch machine.nextFetch() {
+            case .finish:
+                return
+            case .waitForSlot:
+                await withCheckedContinuation { slotWaiter = $0 }
+            case .fetch(let kind, let count, let recover):
+                await fetch(kind, count: count, recover: recover)
             }
         }
     }
 
-    private func popMany(_ count: Int) async throws -> [Delivery] {
-        let (keys, args) = popArguments(count)
-        return await accept(try await RedisScript.pop.run(broker.pool, keys: keys, args: args))
+    private func fetch(_ kind: RedisConsumerStateMachine<Delivery>.FetchKind, count: Int, recover: [String]) async {
+        var sentScore: String?
+        do {
+            if machine.hasAckRetries { try await retryFailedAcks() }
+            if !recover.isEmpty { try await recoverLostPops(recover) }
+            // Also on a busy queue: messages of crashed consumers must come back even when
+            // this consumer never has to wait.
+            try await restoreIfDue()
+            let (keys, args, score) = popArguments(count)
+            sentScore = score
+            let reply: RESPValue?
+            switch kind {
+            case .pop: reply = try await RedisScript.pop.run(broker.pool, keys: keys, args: args)
+            case .waitThenPop: reply = try await waitThenPop(keys: keys, args: args)
+            }
+            guard let reply else {  // NOSCRIPT behind the wait: pop through the pool, which loads it
+                machine.scriptMissing()
+                return
+            }
+            backoff.reset()
+            let result = machine.fetched(accept(reply), asked: count)
+            for (reader, item) in result.handOff { readers.removeValue(forKey: reader)?.resume(returning: item) }
+            for tag in result.restore { _ = try? await broker.restore(tag: tag) }
+        } catch {
+            let lost = RedisQueueConsumer.replyMayBeLost(error) ? sentScore : nil
+            machine.fetchFailed(lostScore: lost)
+            if let b = blocking {
+                blocking = nil
+                await b.close()
+            }
+            guard machine.phase == .consuming else { return }
+            let delay = backoff.nextDelay()
+            let what = (error as? RESPError)?.message ?? "\(error)"
+            broker.logger.warning("Redis consumer of \(queue) failed (\(what)); retrying in \(delay)")
+            try? await Task.sleep(for: delay)
+        }
     }
 
-    private func popArguments(_ count: Int) -> (keys: [String], args: [RESPValue]) {
+    /// Whether a failed command may have run on the server without its reply reaching us.
+    static func replyMayBeLost(_ error: any Error) -> Bool {
+        guard let e = error as? RESPError else { return true }
+        switch e.kind {
+        case .server, .badURL, .closed: return false
+        default: return true
+        }
+    }
+
+    private func popArguments(_ count: Int) -> (keys: [String], args: [RESPValue], score: String) {
         let k = broker.keys
         pops += 1
+        var score = RedisBroker.now
+        // Distinct per pop of this consumer, so a lost pop's records can be found by score.
+        if score <= lastScore { score = RedisBroker.after(lastScore) }
+        lastScore = score
         return (
             RedisEnvelope.listKeys(queue: queue) + [k.unacked, k.unackedIndex, k.deliveryCount],
-            [RESPValue(RedisBroker.now), RESPValue("\(fallbackTagPrefix).\(pops)"), RESPValue(queue), RESPValue(max(1, count))]
+            [RESPValue(score), RESPValue("\(fallbackTagPrefix).\(pops)"), RESPValue(bytes: queueJSON), RESPValue(min(max(1, count), 1000))],
+            score
         )
     }
 
-    /// Turns a pop script reply into held deliveries (or restores them when stopped meanwhile).
-    private func accept(_ reply: RESPValue) async -> [Delivery] {
-        guard let parts = reply.array, parts.count >= 4 else { return [] }
-        var out: [Delivery] = []
-        out.reserveCapacity(parts.count / 4)
-        for i in stride(from: 0, to: parts.count - 3, by: 4) {
-            guard let raw = parts[i + 1].bytes, let tag = parts[i + 2].string else { continue }
+    /// Decodes a pop reply (`envelope, tag, delivery count` per message) in one pass.
+    private func accept(_ reply: RESPValue) -> [(tag: String, item: Delivery)] {
+        guard let parts = reply.array, parts.count >= 3 else { return [] }
+        var out: [(tag: String, item: Delivery)] = []
+        out.reserveCapacity(parts.count / 3)
+        var i = 0
+        while i + 2 < parts.count {
+            defer { i += 3 }
+            guard let raw = parts[i].bytes, let tag = parts[i + 1].string else { continue }
             let decoded = RedisEnvelope.decode(raw)
-            held[tag] = Held(raw: raw, priority: decoded.message.priority)
-            out.append(Delivery(
+            out.append((tag, Delivery(
                 message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
-                deliveryCount: Int(parts[i + 3].int ?? 1), acknowledger: RedisAcknowledger(consumer: self, tag: tag)))
-        }
-        if !active {  // stopped while popping: give them straight back
-            for d in out {
-                guard let tag = (d.acknowledger as? RedisAcknowledger)?.tag else { continue }
-                _ = try? await broker.restore(tag: tag)
-                held[tag] = nil
-            }
-            return []
+                deliveryCount: Int(parts[i + 2].int ?? 1),
+                acknowledger: RedisAcknowledger(consumer: self, tag: tag, raw: raw))))
         }
         return out
     }
@@ -176,15 +193,58 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
-    /// Waits (at most ``waitSlice``) for the base list to get an element, then pops up to
-    /// `count` messages in the same pipeline; returns them (empty after a timeout), or `nil`
-    /// when the server has forgotten the pop script (`NOSCRIPT`).
-    private func waitForMessages(thenPop count: Int) async throws -> [Delivery]? {
+    /// Sends again the acks that failed while the connection was down (within half the
+    /// visibility timeout of the failure), so what already ran is not redelivered.
+    private func retryFailedAcks() async throws {
+        let retry = machine.takeAckRetries(now: .now, maxAge: broker.visibilityTimeout / 2)
+        guard !retry.isEmpty else { return }
+        var sent = 0
+        do {
+            for chunk in stride(from: 0, to: retry.count, by: RedisAckBatch.limit) {
+                let part = retry[chunk..<min(chunk + RedisAckBatch.limit, retry.count)]
+                _ = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: part.map { RESPValue($0.tag) })
+                sent = chunk + part.count
+            }
+            broker.logger.warning("sent again \(retry.count) acks on \(queue) that failed while the connection was down")
+        } catch {
+            machine.acksFailed(Array(retry[sent...]))
+            throw error
+        }
+    }
+
+    /// Restores what pops whose replies were lost took (records with their scores that this
+    /// consumer does not hold).
+    private func recoverLostPops(_ scores: [String]) async throws {
+        do {
+            let replies = try await broker.pool.pipeline(scores.map {
+                ["ZRANGEBYSCORE", RESPValue(broker.keys.unackedIndex), RESPValue($0), RESPValue($0)]
+            })
+            var n = 0
+            for r in replies {
+                if case .error(let e) = r { throw RESPError(.server, e) }
+                for t in r.array ?? [] {
+                    guard let tag = t.string, !machine.isHeld(tag) else { continue }
+                    if try await broker.restore(tag: tag) { n += 1 }
+                }
+            }
+            if n > 0 {
+                broker.logger.warning("restored \(n) messages of \(queue) popped while the connection failed (their reply was lost)")
+            }
+        } catch {
+            machine.recoveryFailed(scores)
+            throw error
+        }
+    }
+
+    /// Waits (at most ``waitSlice``) for the base list to get an element, then pops in the
+    /// same pipeline; returns the pop's reply (empty after a timeout), or `nil` when the
+    /// server has forgotten the pop script (`NOSCRIPT`).
+    private func waitThenPop(keys: [String], args: [RESPValue]) async throws -> RESPValue? {
         let connection: RedisConnection
         if let b = blocking, b.isActive {
             connection = b
         } else {
-            let c = try await RedisConnection.connect(broker.configuration, logger: broker.logger)
+            let c = try await RedisConnection.connect(broker.configuration, group: broker.loop, logger: broker.logger)
             do {
                 blockingClientID = try await c.send(["CLIENT", "ID"]).int
             } catch {
@@ -194,21 +254,18 @@ actor RedisQueueConsumer: MessageConsumer {
             connection = c
             blocking = c
         }
-        guard active else { return [] }
+        guard machine.phase == .consuming else { return .array([]) }
         let seconds = Double(Self.waitSlice.components.seconds)
-        let timeout = Self.waitSlice + broker.configuration.commandTimeout
-        let (keys, args) = popArguments(count)
+        // A black-holed blocking connection is found one health-check interval after the wait.
+        let timeout = Self.waitSlice + (broker.configuration.healthCheckInterval ?? broker.configuration.commandTimeout)
         let replies = try await connection.pipeline(
             [["BLMOVE", RESPValue(queue), RESPValue(queue), "RIGHT", "RIGHT", RESPValue(String(seconds))],
              RedisScript.pop.evalshaCommand(keys: keys, args: args)], timeout: timeout)
         if case .error(let e) = replies[0] { throw RESPError(.server, e) }
         switch replies[1] {
-        case .error(let e) where e.hasPrefix("NOSCRIPT"):
-            return nil
-        case .error(let e):
-            throw RESPError(.server, e)
-        case let reply:
-            return await accept(reply)
+        case .error(let e) where e.hasPrefix("NOSCRIPT"): return nil
+        case .error(let e): throw RESPError(.server, e)
+        case let reply: return reply
         }
     }
 
@@ -216,7 +273,7 @@ actor RedisQueueConsumer: MessageConsumer {
 
     enum Settlement { case ack, requeue, deadLetter(String), touch }
 
-    func settle(_ tag: String, _ how: Settlement) async throws {
+    func settle(_ tag: String, _ how: Settlement, raw: [UInt8]) async throws {
         let k = broker.keys
         let pool = broker.pool
         switch how {
@@ -225,87 +282,105 @@ actor RedisQueueConsumer: MessageConsumer {
             return
         case .ack:
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                pendingAcks.append((tag, c))
-                if !acking {
-                    acking = true
-                    Task { await self.sendAcks() }
-                }
+                if acks.add(tag, c) { broker.loop.execute { self.assumeIsolated { $0.sendAcks() } } }
             }
         case .requeue:
-            guard held[tag] != nil else {
+            guard machine.isHeld(tag) else {
                 throw CeleryError(.invalidState, "delivery \(tag) of \(queue) is no longer held by its consumer")
             }
+            defer { release([tag]) }
             try await broker.restore(tag: tag)
         case .deadLetter(let reason):
-            guard let h = held[tag] else {
+            guard machine.isHeld(tag) else {
                 throw CeleryError(.invalidState, "delivery \(tag) of \(queue) is no longer held by its consumer")
             }
+            defer { release([tag]) }
             let record: JSONValue = [
                 "reason": .string(reason), "queue": .string(queue),
                 "dead_lettered_at": .string(CeleryDate.format(Date())),
-                "message": .string(String(decoding: h.raw, as: UTF8.self)),
+                "message": .string(String(decoding: raw, as: UTF8.self)),
             ]
             _ = try await RedisScript.deadLetter.run(
                 pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount, RedisKeys.deadLetter(queue: queue)],
                 args: [RESPValue(tag), RESPValue(bytes: try JSONCoding.encode(record))])
         }
-        held[tag] = nil
-        wakeSlotWaiters()
     }
 
-    /// Sends the acks that queued up in one script call, again until none are left.
-    private func sendAcks() async {
-        let k = broker.keys
-        while !pendingAcks.isEmpty {
-            let batch = pendingAcks
-            pendingAcks.removeAll()
+    /// Sends the acks collected in this event-loop tick in one script call. Succeeded or not,
+    /// they leave the held set (a failed ack's record stays in `unacked` for the visibility restore).
+    private func sendAcks() {
+        while true {
+            let batch = acks.take()
+            guard !batch.isEmpty else { return }
+            send(acks: batch)
+        }
+    }
+
+    private func send(acks batch: [(tag: String, done: CheckedContinuation<Void, any Error>)]) {
+        acks.inFlight += 1
+        Task {
+            defer {
+                acks.inFlight -= 1
+                // Acks that arrived meanwhile go together now.
+                if acks.inFlight == 0 { sendAcks() }
+            }
             do {
-                let r = try await RedisScript.ack.run(
-                    broker.pool, keys: [k.unacked, k.unackedIndex, k.deliveryCount], args: batch.map { RESPValue($0.tag) })
-                let existed = r.array ?? []
-                for (i, a) in batch.enumerated() {
-                    if i >= existed.count || existed[i].int != 1 {
-                        broker.logger.warning("ack of \(a.tag) on \(queue): it was no longer in flight (restored after the visibility timeout?)")
-                    }
-                    a.done.resume()
+                let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
+                if let n = removed.int, Int(n) < batch.count {
+                    broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
                 }
+                release(batch.map(\.tag))
+                for a in batch { a.done.resume() }
             } catch {
+                if RedisQueueConsumer.replyMayBeLost(error) {
+                    let now = ContinuousClock.now
+                    machine.acksFailed(batch.map { ($0.tag, now) })
+                }
+                release(batch.map(\.tag))
                 for a in batch { a.done.resume(throwing: error) }
             }
         }
-        acking = false
     }
 
-    private func wakeSlotWaiters() {
-        let w = slotWaiters
-        slotWaiters.removeAll()
-        for c in w { c.resume() }
+    private func release(_ tags: [String]) {
+        if machine.released(tags) { slotWaiter.take()?.resume() }
     }
 
     func adjustPrefetch(by delta: Int) async {
-        prefetch = max(1, prefetch + delta)
-        wakeSlotWaiters()
+        if machine.adjustPrefetch(by: delta) { slotWaiter.take()?.resume() }
     }
 
     /// Stops new deliveries (a waiting ``next()`` returns `nil`); held deliveries stay held
     /// and can still be acknowledged, requeued or dead-lettered.
     func stopDeliveries() async {
-        guard active else { return }
-        stopped = true
+        let s = machine.stop()
+        await finish(s)
+    }
+
+    /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to
+    /// the queue marked redelivered.
+    func cancel() async {
+        guard machine.phase != .cancelled else { return }
+        let s = machine.cancel()
+        await finish(s)
+        broker.forget(consumer: id)
+    }
+
+    private func finish(_ s: (readers: [Int], restore: [String], wakeFetcher: Bool)) async {
+        for r in s.readers { readers.removeValue(forKey: r)?.resume(returning: nil) }
+        if s.wakeFetcher { slotWaiter.take()?.resume() }
         await halt()
-        // Buffered deliveries were never handed out: they go back to the queue now.
-        let unhanded = buffer.compactMap { ($0.acknowledger as? RedisAcknowledger)?.tag }
-        buffer.removeAll()
-        for tag in unhanded {
-            _ = try? await broker.restore(tag: tag)
-            held[tag] = nil
+        for tag in s.restore {
+            do { try await broker.restore(tag: tag) } catch {
+                broker.logger.error("could not restore \(tag) to \(queue): \(error); the visibility timeout will")
+            }
         }
     }
 
-    /// Stops the fetch loop and wakes every waiter.
+    /// Stops the fetch loop.
     private func halt() async {
-        wakeSlotWaiters()
-        wakeBufferWaiter()
+        guard let f = fetcher else { return }
+        fetcher = nil
         if let b = blocking {
             // End a blocking wait early; the pop pipelined behind it still runs and its reply
             // still comes (the fetch loop restores what it took). Close only if we cannot.
@@ -315,38 +390,11 @@ actor RedisQueueConsumer: MessageConsumer {
             }
             if !unblocked { await b.close() }
         }
-        fetcher?.cancel()
+        f.cancel()
         // Let a restore or pop in progress finish (and release `unacked_mutex`) before the
         // broker closes its pool.
-        await fetcher?.value
+        await f.value
         if let b = blocking { await b.close() }
         blocking = nil
     }
-
-    /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to
-    /// the queue marked redelivered.
-    func cancel() async {
-        guard !cancelled else { return }
-        cancelled = true
-        await halt()
-        buffer.removeAll()
-        for tag in held.keys.sorted() {
-            do { try await broker.restore(tag: tag) } catch {
-                broker.logger.error("could not restore \(tag) to \(queue) on cancel: \(error); the visibility timeout will")
-            }
-        }
-        held.removeAll()
-        broker.forget(consumer: id)
-    }
-}
-
-/// Settles one queue-mode delivery through its consumer.
-struct RedisAcknowledger: DeliveryAcknowledger {
-    let consumer: RedisQueueConsumer
-    let tag: String
-
-    func ack() async throws { try await consumer.settle(tag, .ack) }
-    func requeue() async throws { try await consumer.settle(tag, .requeue) }
-    func deadLetter(reason: String) async throws { try await consumer.settle(tag, .deadLetter(reason)) }
-    func touch() async throws { try await consumer.settle(tag, .touch) }
 }

@@ -29,60 +29,65 @@ struct RedisScript: Sendable {
     }
 
     /// Pops up to ARGV[4] messages, oldest first, from the lists KEYS[1…n] (highest priority
-    /// first) and, in the same atomic step, records each as unacknowledged exactly as kombu
-    /// does (`unacked_index` score = now, `unacked` hash = `[envelope, "", queue]`) and counts
-    /// its delivery. Returns a flat array of `list, envelope, delivery_tag, delivery_count`
-    /// per message (empty when every list is empty).
+    /// first, `RPOP key count`) and, in the same atomic step, records them as unacknowledged
+    /// exactly as kombu does (`unacked_index` score = now, `unacked` hash =
+    /// `[envelope, "", queue]`) with one `ZADD` and one `HSET` for the batch, and counts each
+    /// delivery. It never decodes JSON: the delivery tag is the last `"delivery_tag": "…"` in
+    /// the envelope (kombu's and our envelopes put `properties` last; a JSON string cannot hold
+    /// an unescaped `"`, so the match is a real key); an envelope without one gets
+    /// `<ARGV[2]>.<n>` and, unless it looks like a JSON object, is recorded as a JSON string.
+    /// Returns a flat array of `envelope, delivery_tag, delivery_count` per message (empty
+    /// when every list is empty).
     /// KEYS: lists…, unacked, unacked_index, delivery count hash.
-    /// ARGV: now (seconds), fallback tag prefix (for envelopes without a tag), queue name, most messages.
+    /// ARGV: now (seconds), fallback tag prefix, queue name as a JSON string, most messages.
     static let pop = RedisScript(
         """
         local n = #KEYS - 3
         local uk, ik, ck = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3]
+        local now, qjson = ARGV[1], ARGV[3]
         local want = tonumber(ARGV[4]) or 1
-        local out = {}
+        local out, z, h = {}, {}, {}
         local got = 0
-        local i = 1
-        while got < want and i <= n do
-          local raw = redis.call('RPOP', KEYS[i])
-          if raw then
-            got = got + 1
-            local tag = ARGV[2] .. '.' .. got
-            local ok, env = pcall(cjson.decode, raw)
-            local entry
-            if ok and type(env) == 'table' then
-              if type(env.properties) == 'table' and type(env.properties.delivery_tag) == 'string' then
-                tag = env.properties.delivery_tag
+        for i = 1, n do
+          if got >= want then break end
+          local raws = redis.call('RPOP', KEYS[i], want - got)
+          if raws then
+            for _, raw in ipairs(raws) do
+              got = got + 1
+              local tag
+              for t in string.gmatch(raw, '"delivery_tag"%s*:%s*"([^"\\\\]+)"') do tag = t end
+              local entry
+              if string.byte(raw, 1) == 123 and string.byte(raw, -1) == 125 then
+                entry = '[' .. raw .. ', "", ' .. qjson .. ']'
+              else
+                entry = '[' .. cjson.encode(raw) .. ', "", ' .. qjson .. ']'
               end
-              entry = '[' .. raw .. ', "", ' .. cjson.encode(ARGV[3]) .. ']'
-            else
-              entry = '[' .. cjson.encode(raw) .. ', "", ' .. cjson.encode(ARGV[3]) .. ']'
+              tag = tag or (ARGV[2] .. '.' .. got)
+              z[#z + 1] = now
+              z[#z + 1] = tag
+              h[#h + 1] = tag
+              h[#h + 1] = entry
+              out[#out + 1] = raw
+              out[#out + 1] = tag
+              out[#out + 1] = redis.call('HINCRBY', ck, tag, 1)
             end
-            redis.call('ZADD', ik, ARGV[1], tag)
-            redis.call('HSET', uk, tag, entry)
-            local count = redis.call('HINCRBY', ck, tag, 1)
-            out[#out + 1] = KEYS[i]
-            out[#out + 1] = raw
-            out[#out + 1] = tag
-            out[#out + 1] = count
-          else
-            i = i + 1
           end
+        end
+        if got > 0 then
+          redis.call('ZADD', ik, unpack(z))
+          redis.call('HSET', uk, unpack(h))
         end
         return out
         """)
 
-    /// Acknowledges: removes each tag's unacked record and delivery count. Returns, per tag,
-    /// 1 if its record existed. KEYS: unacked, unacked_index, count hash. ARGV: tags.
+    /// Acknowledges: removes the tags' unacked records and delivery counts, one command per
+    /// key for the batch. Returns how many records existed. KEYS: unacked, unacked_index,
+    /// count hash. ARGV: tags.
     static let ack = RedisScript(
         """
-        local out = {}
-        for i, tag in ipairs(ARGV) do
-          redis.call('ZREM', KEYS[2], tag)
-          redis.call('HDEL', KEYS[3], tag)
-          out[i] = redis.call('HDEL', KEYS[1], tag)
-        end
-        return out
+        redis.call('ZREM', KEYS[2], unpack(ARGV))
+        redis.call('HDEL', KEYS[3], unpack(ARGV))
+        return redis.call('HDEL', KEYS[1], unpack(ARGV))
         """)
 
     /// Puts an unacked message back on a list (RPUSH: delivered next) if its record is still

@@ -36,7 +36,9 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
     public typealias OutboundOut = RESPValue
 
     private var router = RESPReplyRouter()
-    private var promises: Deque<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline?, verb: String)> = []
+    private var promises: Deque<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline?, verb: String, seq: Int)> = []
+    private var sequence = 0
+    private var health: RESPHealthCheck?
     private var timerArmed = false
     private let pushes: AsyncStream<RedisPubSubMessage>.Continuation?
     private let peer: String
@@ -44,15 +46,61 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
     private var flushPending = false
 
     /// Creates a handler; `pushes` receives pub/sub messages and confirmations; `peer`
-    /// (`host:port`) names the server in errors.
-    public init(pushes: AsyncStream<RedisPubSubMessage>.Continuation?, peer: String) {
+    /// (`host:port`) names the server in errors. With a `healthCheckInterval` (default none)
+    /// a silent connection is found within twice the interval (see ``RESPHealthCheck``).
+    public init(pushes: AsyncStream<RedisPubSubMessage>.Continuation?, peer: String, healthCheckInterval: Duration? = nil) {
         self.pushes = pushes
         self.peer = peer
+        self.health = healthCheckInterval.map { RESPHealthCheck(interval: $0) }
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startHealthCheck(context: context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        startHealthCheck(context: context)
+        context.fireChannelActive()
+    }
+
+    private func startHealthCheck(context: ChannelHandlerContext) {
+        guard let h = health, !h.started else { return }
+        health?.started = true
+        scheduleHealthTick(context: context, after: h.tickPeriod)
+    }
+
+    private func scheduleHealthTick(context: ChannelHandlerContext, after interval: Duration) {
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(interval.nanoseconds)) { [self] in
+            guard self.failure == nil, context.channel.isActive, var h = self.health else { return }
+            let head = self.promises.first.map { (seq: $0.seq, blocking: RESPHealthCheck.blockingVerbs.contains($0.verb.uppercased())) }
+            let decision = h.tick(oldestInFlight: head)
+            self.health = h
+            switch decision {
+            case .nothing:
+                break
+            case .ping:
+                let ping = RESPCommand(
+                    .array(["PING"]), deadline: .now() + .nanoseconds(h.interval.nanoseconds),
+                    promise: context.eventLoop.makePromise(of: RESPValue.self))
+                ping.promise.futureResult.whenFailure { _ in }
+                self.enqueue(context: context, ping, promise: nil)
+                self.health?.pinged(seq: self.sequence)
+                context.flush()
+            case .fail:
+                self.fail(context: context, RESPError(
+                    .timeout, "no reply from \(self.peer) within the health check (interval \(h.interval)) while a command waited; connection closed"))
+                return
+            }
+            self.scheduleHealthTick(context: context, after: interval)
+        }
     }
 
     /// Records the command's expectation and promise, then writes it (fails it at once after an error).
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let command = unwrapOutboundIn(data)
+        enqueue(context: context, unwrapOutboundIn(data), promise: promise)
+    }
+
+    private func enqueue(context: ChannelHandlerContext, _ command: RESPCommand, promise: EventLoopPromise<Void>?) {
         if let failure {
             command.promise.fail(failure)
             promise?.fail(failure)
@@ -60,7 +108,8 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         }
         router.sent(command.expectation)
         let verb = command.value.array?.first?.string ?? "?"
-        promises.append((command.promise, command.deadline, verb))
+        sequence &+= 1
+        promises.append((command.promise, command.deadline, verb, sequence))
         if let d = command.deadline, !timerArmed { arm(context: context, at: d) }
         context.write(wrapOutboundOut(command.value), promise: promise)
     }
@@ -94,6 +143,7 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
 
     /// Routes one reply: completes the oldest command or pushes a pub/sub message.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        health?.read()
         switch router.received(unwrapInboundIn(data)) {
         case .complete(let v):
             promises.removeFirst().promise.succeed(v)

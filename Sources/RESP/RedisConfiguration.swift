@@ -5,7 +5,8 @@ import NIOSSL
 /// From a URL: `redis://[user:password@]host[:port][/db][?query]` or `rediss://…` (TLS).
 /// Query parameters understood: `ssl_cert_reqs=none|optional|required` (TLS peer
 /// verification, default `required`), `ssl_ca_certs=<path>` (PEM trust roots),
-/// `connect_timeout=<seconds>`, `socket_timeout=<seconds>` (command timeout). Others are
+/// `connect_timeout=<seconds>`, `socket_timeout=<seconds>` (command timeout),
+/// `health_check_interval=<seconds>` (0 turns the health check off). Others are
 /// kept in ``query`` for the layers above.
 public struct RedisConfiguration: Sendable {
     /// Host name or address.
@@ -24,6 +25,10 @@ public struct RedisConfiguration: Sendable {
     public var connectTimeout: Duration
     /// Limit for one command's reply (blocking commands add their own block time). Default 30 s.
     public var commandTimeout: Duration
+    /// How often a connection that has read nothing is checked (an idle one gets a `PING`;
+    /// one whose oldest non-blocking command got no reply for a whole interval is closed):
+    /// a half-open connection is found within twice this. `nil` turns it off. Default 5 s.
+    public var healthCheckInterval: Duration? = .seconds(5)
     /// Query parameters from the URL, in order.
     public var query: [(name: String, value: String)]
 
@@ -118,6 +123,10 @@ public struct RedisConfiguration: Sendable {
         if let v = queryValue("socket_timeout") {
             guard let s = Double(v), s > 0 else { throw bad("socket_timeout '\(v)' is not a positive number") }
             commandTimeout = .milliseconds(Int64(s * 1000))
+        }
+        if let v = queryValue("health_check_interval") {
+            guard let s = Double(v), s >= 0 else { throw bad("health_check_interval '\(v)' is not a number ≥ 0") }
+            healthCheckInterval = s == 0 ? nil : .milliseconds(Int64(s * 1000))
         }
         if scheme == "rediss" {
             var t = TLSConfiguration.makeClientConfiguration()

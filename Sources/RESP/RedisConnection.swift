@@ -51,7 +51,8 @@ public final class RedisConnection: Sendable {
                     }
                     try sync.addHandler(ByteToMessageHandler(RESPDecoder(parser: parser)))
                     try sync.addHandler(MessageToByteHandler(RESPEncoder()))
-                    try sync.addHandler(RESPCommandHandler(pushes: continuation, peer: peer))
+                    try sync.addHandler(RESPCommandHandler(
+                        pushes: continuation, peer: peer, healthCheckInterval: configuration.healthCheckInterval))
                 }
             }
         let channel: any Channel
