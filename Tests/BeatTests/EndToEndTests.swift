@@ -87,13 +87,21 @@ struct EndToEndTests {
         let ta = Task { await a.run() }
         try await Task.sleep(for: .milliseconds(20))
         let tb = Task { await b.run() }
-        try await Task.sleep(for: .milliseconds(1000))  // 50 s of beat time
+        // Until one leads and has sent a few ticks (about 1 s; longer on a loaded machine).
+        try await eventually {
+            let (al, bl, sa, sb) = (await a.isLeader, await b.isLeader, await a.stats.sent, await b.stats.sent)
+            return al != bl && max(sa, sb) > 5
+        }
         let aLeads = await a.isLeader
         let bLeads = await b.isLeader
         #expect(aLeads != bLeads, "exactly one leader")
-        // Crash the leader: it can no longer renew or release.
+        // Crash the leader: it can no longer renew or release. The survivor takes over.
         if aLeads { la.kill() } else { lb.kill() }
-        try await Task.sleep(for: .milliseconds(1000))
+        let survivor = aLeads ? b : a
+        try await eventually {
+            let (leads, sent) = (await survivor.isLeader, await survivor.stats.sent)
+            return leads && sent > 5
+        }
         ta.cancel()
         tb.cancel()
         await ta.value
@@ -123,9 +131,9 @@ struct EndToEndTests {
         let ta = Task { await a.run() }
         try await Task.sleep(for: .milliseconds(50))
         let tb = Task { await b.run() }
-        try await Task.sleep(for: .milliseconds(1500))
+        try await eventually { await a.stats.sent > 8 }
         la.kill()
-        try await Task.sleep(for: .milliseconds(2500))
+        try await eventually { await b.stats.sent > 8 }
         ta.cancel()
         tb.cancel()
         await ta.value
@@ -171,4 +179,17 @@ final class LazyScaledClock: BeatClock {
 
     func now() -> Date { start.addingTimeInterval(uptime().seconds) }
     func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration / factor) }
+}
+
+/// Waits until `condition` holds, checking every 20 ms; fails the test after `limit`. The
+/// schedulers run in real (or scaled) time, so a loaded machine only makes this slower.
+func eventually(_ limit: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+    let end = ContinuousClock.now + limit
+    while !(await condition()) {
+        guard ContinuousClock.now < end else {
+            Issue.record("condition not reached within \(limit)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Celery
 import Foundation
 import Testing
@@ -44,9 +45,10 @@ import Testing
         let q = TestServers.unique("readers")
         let c = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 4))
         let total = 40
+        let take = SharedTake(target: total)
         let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
             for _ in 0..<6 {
-                g.addTask { try await ackAll(c, idle: .milliseconds(1500)) }
+                g.addTask { try await take.run(c) }
             }
             try await Task.sleep(for: .milliseconds(200))  // the readers are waiting now
             for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
@@ -69,9 +71,10 @@ import Testing
         for _ in 0..<3 { consumers.append(try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 2))) }
         let total = 30
         for i in 0..<total { _ = try await broker.publish(message(i), to: .queue(q)) }
+        let take = SharedTake(target: total)
         let seen = try await withThrowingTaskGroup(of: [Int].self) { g in
             for c in consumers {
-                g.addTask { try await ackAll(c, idle: .milliseconds(700)) }
+                g.addTask { try await take.run(c) }
             }
             var all: [[Int]] = []
             for try await part in g { all.append(part) }
@@ -235,11 +238,32 @@ import Testing
 }
 
 /// Takes and acknowledges deliveries until none arrives for `idle`; returns their numbers.
-private func ackAll(_ c: any MessageConsumer, idle: Duration) async throws -> [Int] {
-    var got: [Int] = []
-    while let d = try await next(c, within: idle) {
-        got.append(number(d) ?? -1)
-        try await d.ack()
+/// Messages taken by readers that share one target: each reader takes and acks until the
+/// readers together have `target` messages, or `deadline` passes (so a slow, loaded machine
+/// only makes the test slower, not wrong), then waits `quiet` more for anything extra
+/// (a duplicate) before it stops.
+private final class SharedTake: Sendable {
+    let taken = Mutex(0)
+    let target: Int
+    let deadline: ContinuousClock.Instant
+    init(target: Int, within limit: Duration = .seconds(60)) {
+        self.target = target
+        deadline = .now + limit
     }
-    return got
+
+    func run(_ c: any MessageConsumer, quiet: Duration = .milliseconds(300)) async throws -> [Int] {
+        var got: [Int] = []
+        while taken.withLock({ $0 }) < target, ContinuousClock.now < deadline {
+            guard let d = try await next(c, within: .milliseconds(250)) else { continue }
+            got.append(number(d) ?? -1)
+            taken.withLock { $0 += 1 }
+            try await d.ack()
+        }
+        while let d = try await next(c, within: quiet) {
+            got.append(number(d) ?? -1)
+            try await d.ack()
+        }
+        return got
+    }
 }
+
