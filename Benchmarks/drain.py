@@ -212,8 +212,9 @@ def main():
         print(f"{nm:28} {b['tasks_per_s']:>9} {b['worker_cpu_us_per_task']:>15} {b['redis_cpu_us_per_task']:>14}")
     base = names[0]
     for nm in names[1:]:
-        print(f"ratio {base} / {nm}: {best[base]['tasks_per_s'] / best[nm]['tasks_per_s']:.1f}x rate, "
-              f"{(best[nm]['worker_cpu_us_per_task'] + best[nm]['redis_cpu_us_per_task']) / max(1e-9, best[base]['worker_cpu_us_per_task'] + best[base]['redis_cpu_us_per_task']):.1f}x less CPU per task")
+        cpu = lambda b: b["worker_cpu_us_per_task"] + b["redis_cpu_us_per_task"]
+        print(f"{base} vs {nm}: {best[base]['tasks_per_s'] / best[nm]['tasks_per_s']:.2f}x the rate, "
+              f"{cpu(best[base]) / max(1e-9, cpu(best[nm])):.2f}x the CPU per task (worker + Redis)")
     out = os.environ.get("DRAIN_JSON")
     if out:
         json.dump({"tasks": n, "runs": runs, "best": best, "all": results}, open(out, "w"), indent=2)

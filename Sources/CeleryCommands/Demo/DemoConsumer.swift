@@ -33,10 +33,15 @@ final class DemoConsumer: Sendable {
 
     /// Consumes until no delivery arrives for `idle`, or `limit` messages were processed.
     /// Returns the deliveries received but not processed (held when `limit` was reached).
-    func run(idle: Duration, limit: Int? = nil, holdAfterLimit: Int = 0) async -> [Delivery] {
+    func run(idle: Duration, firstWait: Duration? = nil, limit: Int? = nil, holdAfterLimit: Int = 0) async -> [Delivery] {
         var held: [Delivery] = []
+        var first = true
         while true {
-            guard let d = try? await consumer.next(within: idle) else { break }
+            // `firstWait` (when given) bounds the wait for the first delivery instead of `idle`:
+            // on a loaded machine the producer may start later than the consumers.
+            let wait = first ? (firstWait ?? idle) : idle
+            first = false
+            guard let d = try? await consumer.next(within: wait) else { break }
             if let limit, count >= limit {
                 held.append(d)
                 if held.count >= holdAfterLimit { break }

@@ -18,7 +18,7 @@ extension DemoRunner {
             let producer = try await connect()
             let started = Date()
             async let done: Void = withTaskGroup(of: Void.self) { g in
-                for c in cs { g.addTask { _ = await c.run(idle: .seconds(1)) } }
+                for c in cs { g.addTask { _ = await c.run(idle: .seconds(1), firstWait: .seconds(10)) } }
             }
             _ = try await publish(messages, to: route, on: producer)
             await done
