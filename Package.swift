@@ -9,7 +9,10 @@ let package = Package(
         .library(name: "CeleryRedis", targets: ["CeleryRedis"]),
         .library(name: "CeleryRabbitMQ", targets: ["CeleryRabbitMQ"]),
         .library(name: "CeleryMongo", targets: ["CeleryMongo"]),
+        // The worker/beat/admin commands, with no transport: an app registers the ones it links.
         .library(name: "CeleryCommands", targets: ["CeleryCommands"]),
+        // Registers every transport (Redis, RabbitMQ, MongoDB), for programs that accept any URL.
+        .library(name: "CeleryAllTransports", targets: ["CeleryAllTransports"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .executable(name: "celery-worker", targets: ["celery-worker"]),
@@ -19,6 +22,7 @@ let package = Package(
         .executable(name: "celery-bench", targets: ["celery-bench"]),
         .library(name: "CeleryDashboard", targets: ["CeleryDashboard"]),
         .executable(name: "celery-dashboard", targets: ["celery-dashboard"]),
+        .executable(name: "celery-redis-worker-example", targets: ["celery-redis-worker-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -87,23 +91,39 @@ let package = Package(
         ),
         // Example tasks hosted by celery-worker.
         .target(name: "ExampleTasks", dependencies: ["Celery"], path: "Examples/ExampleTasks"),
-        // Commands any application embeds.
+        // Commands any application embeds (worker, beat, admin): no transport dependency; the
+        // program registers the transports it links (CeleryAllTransports, or RedisTransport …).
         .target(
             name: "CeleryCommands",
             dependencies: [
-                "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo",
+                "Celery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "celery-worker", dependencies: ["CeleryCommands", "ExampleTasks"]),
-        .executableTarget(name: "celery-beat", dependencies: ["CeleryCommands"]),
-        .executableTarget(name: "celery-admin", dependencies: ["CeleryCommands"]),
-        .executableTarget(name: "celery-demo", dependencies: ["CeleryCommands"]),
-        .executableTarget(name: "celery-bench", dependencies: ["CeleryCommands", "ExampleTasks"]),
-        // Test support any test target may use: a fault-injecting TCP proxy.
+        .target(name: "CeleryAllTransports", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
+        // celery-bench and celery-demo (and the dashboard's demo button): benchmarks, demo scenarios, child processes.
+        .target(
+            name: "CeleryBench",
+            dependencies: [
+                "Celery", "CeleryCommands", "CeleryAllTransports", "ExampleTasks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "celery-worker", dependencies: ["CeleryCommands", "CeleryAllTransports", "ExampleTasks"]),
+        .executableTarget(name: "celery-beat", dependencies: ["CeleryCommands", "CeleryAllTransports"]),
+        .executableTarget(name: "celery-admin", dependencies: ["CeleryCommands", "CeleryAllTransports"]),
+        .executableTarget(name: "celery-demo", dependencies: ["CeleryBench"]),
+        .executableTarget(name: "celery-bench", dependencies: ["CeleryBench", "CeleryCommands", "ExampleTasks"]),
+        // A worker that links Redis only (no libmongoc, no AMQP client): the opt-in products' proof.
+        .executableTarget(
+            name: "celery-redis-worker-example", dependencies: ["CeleryCommands", "CeleryRedis", "ExampleTasks"],
+            path: "Examples/RedisOnlyWorker"),
+        // Test support any test target may use: the live servers' URLs, waiting for conditions,
+        // child processes, private Redis/RabbitMQ servers, a fault-injecting TCP proxy.
         .target(
             name: "CeleryTestSupport",
             dependencies: [
@@ -121,7 +141,8 @@ let package = Package(
         .target(
             name: "CeleryDashboard",
             dependencies: [
-                "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryCommands", "RESP", "AMQP091",
+                "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryCommands", "CeleryAllTransports", "CeleryBench",
+                "RESP", "AMQP091",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,8 +173,8 @@ let package = Package(
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
         // Python Celery 5 interop: our worker and client against theirs, over real servers.
-        .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
-        .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
+        .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryTestSupport"]),
+        .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "CeleryBench", "CeleryAllTransports", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
             "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP",

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Celery
-import CeleryRedis
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -127,7 +126,7 @@ public struct BeatCommand: AsyncParsableCommand {
             if let l = lock {
                 lease = l.hasPrefix("file://")
                     ? FileLockBeatLease(path: String(l.dropFirst("file://".count)))
-                    : try RedisBeatLease(url: l, key: lockKey, logger: logger)
+                    : try TransportRegistry.lease(url: l, key: lockKey, logger: logger)
             }
             app = try await CommandSupport.connect(
                 name: "beat", broker: connection.brokerURL(), backend: nil, logger: logger,
@@ -153,7 +152,7 @@ public struct BeatCommand: AsyncParsableCommand {
         }
         await task.value
         withExtendedLifetime(watcher) {}
-        if let r = lease as? RedisBeatLease { await r.close() }
+        await lease?.close()
         try? await app.close()
     }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Celery
-import CeleryMongo
-import CeleryRabbitMQ
-import CeleryRedis
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -84,30 +81,27 @@ extension Logger.Level {
 
 /// Process-wide setup for the command-line tools.
 public enum CommandSupport {
-    /// Registers every transport and backend this package ships (memory is built in).
-    public static func registerTransports() {
-        RedisTransport.register()
-        RabbitMQTransport.register()
-        MongoBackend.register()
-    }
-
     /// Bootstraps swift-log once, to standard error, at a level.
     public static func bootstrapLogging(_ level: Logger.Level) {
         LoggingBootstrap.once(level)
     }
 
     /// Connects an app, retrying unreachable servers for up to `timeout` with progress in the
-    /// log; a bad URL fails at once.
+    /// log; a bad URL fails at once. Only the schemes registered with ``TransportRegistry``
+    /// are known (`memory://` always): a program registers the transports it links first
+    /// (`AllTransports.register()`, or `RedisTransport.register()` …); an unknown scheme is a
+    /// `badURL` error that says so.
     public static func connect(
         name: String, broker: String, backend: String?, logger: Logger, timeout: Duration = .seconds(30),
         configuration: CeleryConfiguration = CeleryConfiguration()
     ) async throws -> Celery {
-        registerTransports()
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var delay = 0.5
         while true {
             do {
                 return try await Celery(name: name, broker: broker, backend: backend, configuration: configuration, logger: logger)
+            } catch let e as CeleryError where e.kind == .badURL && (e.message.hasPrefix("no broker transport") || e.message.hasPrefix("no result backend")) {
+                throw CeleryError(.badURL, e.message + "; this program does not link that transport (register it before connecting, e.g. RedisTransport.register() from CeleryRedis, or AllTransports.register())")
             } catch let e as CeleryError where e.kind == .connection && ContinuousClock.now < deadline {
                 logger.warning("cannot connect yet (\(e.message)); retrying in \(delay)s")
                 try await Task.sleep(for: .seconds(double: delay))

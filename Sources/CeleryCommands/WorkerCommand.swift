@@ -16,6 +16,15 @@ public protocol TaskProvider {
     static var appName: String { get }
     /// Registers the tasks on an app.
     static func register(on app: Celery)
+    /// Registers the transports the worker may connect with (called before connecting):
+    /// `AllTransports.register()` from `CeleryAllTransports`, or only the ones the app links,
+    /// e.g. `RedisTransport.register()`. Default: none (only `memory://`).
+    static func registerTransports()
+}
+
+extension TaskProvider {
+    /// No transport but the built-in `memory://`.
+    public static func registerTransports() {}
 }
 
 /// `celery-worker`: consume tasks and run them. An application embeds it with its own tasks:
@@ -133,6 +142,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
     public func run() async throws {
         CommandSupport.bootstrapLogging(connection.level)
         let logger = Logger(label: "celery.worker")
+        Tasks.registerTransports()
         let app: Celery
         do {
             app = try await CommandSupport.connect(

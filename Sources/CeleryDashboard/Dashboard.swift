@@ -1,4 +1,5 @@
 import Celery
+import CeleryAllTransports
 import CeleryCommands
 import CeleryRabbitMQ
 import CeleryRedis
@@ -31,6 +32,7 @@ public final class Dashboard: Sendable {
     public init(configuration: DashboardConfiguration, logger: Logger = Logger(label: "celery.dashboard")) async throws {
         self.configuration = configuration
         self.logger = logger
+        AllTransports.register()
         app = try await CommandSupport.connect(
             name: "celery-dashboard", broker: configuration.brokerURL, backend: configuration.backendURL, logger: logger)
         cluster = ClusterState(taskLimit: configuration.recentTaskLimit, workerGrace: configuration.workerGrace)

@@ -1,7 +1,7 @@
 import Celery
 
-/// Registers the `redis://` and `rediss://` schemes (broker and result backend) with
-/// ``TransportRegistry``.
+/// Registers the `redis://` and `rediss://` schemes (broker, result backend and beat lease)
+/// with ``TransportRegistry``.
 public enum RedisTransport {
     /// Adds the Redis schemes to the registry. Safe to call more than once.
     public static func register() {
@@ -11,6 +11,9 @@ public enum RedisTransport {
             }
             TransportRegistry.registerBackend(scheme: scheme) { url, logger in
                 try await RedisResultBackend(url: url.raw, logger: logger)
+            }
+            TransportRegistry.registerLease(scheme: scheme) { url, key, logger in
+                try RedisBeatLease(url: url, key: key, logger: logger)
             }
         }
     }

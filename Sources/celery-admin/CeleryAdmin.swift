@@ -1,6 +1,10 @@
+import CeleryAllTransports
 import CeleryCommands
 
 @main
 enum CeleryAdminMain {
-    static func main() async { await AdminCommand.main() }
+    static func main() async {
+        AllTransports.register()
+        await AdminCommand.main()
+    }
 }

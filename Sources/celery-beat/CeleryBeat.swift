@@ -1,3 +1,4 @@
+import CeleryAllTransports
 import CeleryCommands
 // Named time zones (`"timezone": "Europe/Paris"` in a schedule file) come from ICU through
 // FoundationInternationalization; the library itself needs only FoundationEssentials.
@@ -9,6 +10,7 @@ import FoundationInternationalization
 @main
 enum CeleryBeatMain {
     static func main() async {
+        AllTransports.register()
         await BeatCommand.main(BeatCommand.normalize(Array(CommandLine.arguments.dropFirst())))
     }
 }

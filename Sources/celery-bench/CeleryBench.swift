@@ -1,3 +1,4 @@
+import CeleryBench
 import CeleryCommands
 
 @main

@@ -1,4 +1,4 @@
-import CeleryCommands
+import CeleryBench
 
 @main
 enum CeleryDemoMain {

@@ -1,4 +1,5 @@
 import Celery
+import CeleryAllTransports
 import CeleryCommands
 import ExampleTasks
 
@@ -6,6 +7,7 @@ import ExampleTasks
 enum BundledTasks: TaskProvider {
     static let appName = "tasks"
     static func register(on app: Celery) { ExampleTasks.register(on: app) }
+    static func registerTransports() { AllTransports.register() }
 }
 
 @main

@@ -4,6 +4,7 @@ import ExampleTasks
 import Foundation
 import Testing
 
+@testable import CeleryBench
 @testable import CeleryCommands
 
 /// The admin commands against a worker in this process, over a shared `memory://NAME`.

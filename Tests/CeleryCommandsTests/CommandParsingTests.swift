@@ -3,6 +3,7 @@ import Celery
 import Foundation
 import Testing
 
+@testable import CeleryBench
 @testable import CeleryCommands
 
 enum NoTasks: TaskProvider {

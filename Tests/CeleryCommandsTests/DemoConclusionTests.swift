@@ -1,6 +1,7 @@
 import Celery
 import Testing
 
+@testable import CeleryBench
 @testable import CeleryCommands
 
 /// The demo's conclusions follow the numbers they are given.

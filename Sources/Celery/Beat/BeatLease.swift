@@ -17,4 +17,11 @@ public protocol BeatLease: Sendable {
     func renew(holder: String, ttl: Duration) async throws -> Bool
     /// Gives the lease up if `holder` holds it (no effect otherwise).
     func release(holder: String) async throws
+    /// Closes the lease's connections once the scheduler is done with it (default: nothing).
+    func close() async
+}
+
+extension BeatLease {
+    /// Nothing to close.
+    public func close() async {}
 }

@@ -25,7 +25,7 @@ public final class FileLockBeatLease: BeatLease {
     /// A lease on `path` (created when missing).
     public init(path: String) { self.path = path }
 
-    deinit { fd.withLock { if let f = $0 { close(f) } } }
+    deinit { fd.withLock { if let f = $0 { closeDescriptor(f) } } }
 
     public var displayName: String { "file lock \(path)" }
 
@@ -38,7 +38,7 @@ public final class FileLockBeatLease: BeatLease {
             }
             if flock(f, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
-                close(f)
+                closeDescriptor(f)
                 if e == EWOULDBLOCK { return false }
                 throw CeleryError(.invalidState, "lease file \(path): flock: \(String(cString: strerror(e)))")
             }
@@ -56,9 +56,18 @@ public final class FileLockBeatLease: BeatLease {
         fd.withLock { held in
             if let f = held {
                 _ = flock(f, LOCK_UN)
-                close(f)
+                closeDescriptor(f)
                 held = nil
             }
         }
     }
+}
+
+/// `close(2)` (the lease's own `close()` shadows the C function's name inside the type).
+private func closeDescriptor(_ fd: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(fd)
+    #elseif canImport(Darwin)
+    _ = Darwin.close(fd)
+    #endif
 }

@@ -10,9 +10,13 @@ public enum TransportRegistry {
     /// Makes a result backend for a parsed URL.
     public typealias BackendFactory = @Sendable (ConnectionURL, Logger) async throws -> any ResultBackend
 
+    /// Makes a beat leader lease for a URL and a key (`celery-beat --lock URL --lock-key K`).
+    public typealias LeaseFactory = @Sendable (_ url: String, _ key: String, Logger) throws -> any BeatLease
+
     private struct Tables {
         var brokers: [String: BrokerFactory] = [:]
         var backends: [String: BackendFactory] = [:]
+        var leases: [String: LeaseFactory] = [:]
     }
 
     private static let tables = Mutex(Tables())
@@ -25,6 +29,23 @@ public enum TransportRegistry {
     /// Registers (or replaces) the result-backend factory for a scheme such as `mongodb`.
     public static func registerBackend(scheme: String, _ factory: @escaping BackendFactory) {
         tables.withLock { $0.backends[scheme.lowercased()] = factory }
+    }
+
+    /// Registers (or replaces) the beat lease factory for a scheme such as `redis`.
+    public static func registerLease(scheme: String, _ factory: @escaping LeaseFactory) {
+        tables.withLock { $0.leases[scheme.lowercased()] = factory }
+    }
+
+    /// Schemes that have a lease factory, sorted.
+    public static var leaseSchemes: [String] { tables.withLock { $0.leases.keys.sorted() } }
+
+    /// Builds a beat lease for a URL; an unknown scheme is a ``CeleryError`` (`badURL`).
+    public static func lease(url: String, key: String, logger: Logger = Logger(label: "celery.beat.lease")) throws -> any BeatLease {
+        let parsed = try ConnectionURL(url)
+        guard let f = tables.withLock({ $0.leases[parsed.scheme] }) else {
+            throw CeleryError(.badURL, "no beat lease for scheme '\(parsed.scheme)' in \(parsed.masked) (known: \((leaseSchemes + ["file"]).sorted().joined(separator: ", ")))")
+        }
+        return try f(url, key, logger)
     }
 
     /// Schemes that have a broker factory, sorted.

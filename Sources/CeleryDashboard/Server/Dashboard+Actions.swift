@@ -1,4 +1,5 @@
 import Celery
+import CeleryBench
 import CeleryCommands
 import Foundation
 

@@ -1,4 +1,6 @@
 import Celery
+import CeleryAllTransports
+import CeleryCommands
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -14,7 +16,7 @@ import Glibc
 enum DemoChild {
     /// Runs in the child process: `celery-demo --child-consume queue:NAME|broadcast:NAME …`.
     static func run(broker url: String, route spec: String, prefetch: Int, limit: Int, processingMs: Int) async throws {
-        CommandSupport.registerTransports()
+        AllTransports.register()
         let route: Route
         if spec.hasPrefix("broadcast:") { route = .broadcast(String(spec.dropFirst(10))) } else { route = .queue(String(spec.drop { $0 != ":" }.dropFirst())) }
         let broker = try await TransportRegistry.broker(url: url)

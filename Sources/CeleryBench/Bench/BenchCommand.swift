@@ -1,5 +1,7 @@
 import ArgumentParser
 import Celery
+import CeleryAllTransports
+import CeleryCommands
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -54,6 +56,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public func run() async throws {
         CommandSupport.bootstrapLogging(.error)
         let url = broker ?? ProcessInfo.processInfo.environment["CELERY_BROKER_URL"] ?? "memory://bench"
+        AllTransports.register()
         let app = try await CommandSupport.connect(
             name: "bench", broker: url, backend: resultBackend, logger: Logger(label: "celery.bench"), timeout: .seconds(10))
         let name = queue ?? "bench-\(UUID().uuidString.prefix(8).lowercased())"

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Celery
+import CeleryCommands
 
 /// Plain-language conclusions computed from the measured numbers (never fixed text).
 enum Conclusions {

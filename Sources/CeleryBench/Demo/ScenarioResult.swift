@@ -1,4 +1,5 @@
 import Celery
+import CeleryCommands
 
 /// The measured outcome of one demo scenario in one delivery mode.
 public struct ScenarioResult: Sendable, Codable {

@@ -2,27 +2,9 @@
 import Glibc
 #endif
 import Celery
+import CeleryCommands
 import Dispatch
 import Synchronization
-
-/// Writes `text` to standard error, unbuffered.
-func writeStandardError(_ text: String) { writeAll(2, text) }
-
-/// Writes `text` to standard output (flushing stdio's buffer first, so it stays in order with `print`).
-func writeStandardOutput(_ text: String) {
-    fflush(nil)
-    writeAll(1, text)
-}
-
-private func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)
-    var off = 0
-    while off < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
-        if n < 0 { if errno == EINTR { continue }; return }
-        off += n
-    }
-}
 
 /// A child process started with `posix_spawn`: the few things the demo and the benchmark need
 /// from Foundation's `Process`, without linking the full Foundation (and ICU) into every

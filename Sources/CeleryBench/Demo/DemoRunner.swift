@@ -1,4 +1,6 @@
 import Celery
+import CeleryAllTransports
+import CeleryCommands
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -70,7 +72,7 @@ public struct DemoRunner: Sendable {
 
     /// Runs the named scenarios (`all` = every one that applies to the transport).
     public func run(_ names: [String]) async throws -> DemoReport {
-        CommandSupport.registerTransports()
+        AllTransports.register()
         let all = ["fanout", "offline", "crash", "balance", "latency", "restart"]
         let selected = names.contains("all") ? all : names
         var results: [ScenarioResult] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Celery
+import CeleryCommands
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import Celery
+import CeleryCommands
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

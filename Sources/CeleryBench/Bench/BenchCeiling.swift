@@ -1,4 +1,5 @@
 import Celery
+import CeleryCommands
 import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
