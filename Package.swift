@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CeleryDashboard", targets: ["CeleryDashboard"]),
         .executable(name: "celery-dashboard", targets: ["celery-dashboard"]),
         .executable(name: "celery-redis-worker-example", targets: ["celery-redis-worker-example"]),
+        .executable(name: "celery-webapp-example", targets: ["celery-webapp-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -30,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
-        // Only CeleryDashboard (and its executable and tests) depends on Hummingbird.
+        // Only CeleryDashboard and the web-app example (and their executables and tests) depend on Hummingbird.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
@@ -122,6 +123,19 @@ let package = Package(
         .executableTarget(
             name: "celery-redis-worker-example", dependencies: ["CeleryCommands", "CeleryRedis", "ExampleTasks"],
             path: "Examples/RedisOnlyWorker"),
+        // The web-app example (Hummingbird 2): its tasks and image codec (zlib from Debian), and the server.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "WebAppTasks", dependencies: ["Celery", "CZlib"], path: "Examples/WebAppTasks"),
+        .executableTarget(
+            name: "celery-webapp-example",
+            dependencies: [
+                "Celery", "CeleryCommands", "CeleryAllTransports", "WebAppTasks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/WebApp"),
         // Test support any test target may use: the live servers' URLs, waiting for conditions,
         // child processes, private Redis/RabbitMQ servers, a fault-injecting TCP proxy.
         .target(
@@ -176,6 +190,8 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryTestSupport"]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "CeleryBench", "CeleryAllTransports", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
+        // The web-app example end to end (runs celery-webapp-example as a process) and its codecs.
+        .testTarget(name: "WebAppTests", dependencies: ["WebAppTasks", "Celery", "CeleryTestSupport"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
             "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP",
         ]),
