@@ -145,13 +145,16 @@ public struct BeatCommand: AsyncParsableCommand {
             throw ExitCode(64)
         }
         print(BeatBanner.text(file: file, broker: app.broker.displayURL, state: state, lease: lease?.displayName, options: opts, now: Date()))
-        let task = Task { await scheduler.run() }
-        let watcher = SignalWatcher { sig in
-            logger.notice("signal \(sig) received: stopping")
-            task.cancel()
+        // The group's graceful shutdown (first SIGTERM/SIGINT) stops the scheduler; a second
+        // signal cancels the group.
+        do {
+            try await ServiceRunner.run([scheduler], logger: logger, cancelOnRepeat: true) { sig, _ in
+                logger.notice("signal \(sig) received: stopping")
+            }
+        } catch is CancellationError {
+        } catch {
+            logger.error("beat: \(error)")
         }
-        await task.value
-        withExtendedLifetime(watcher) {}
         await lease?.close()
         try? await app.close()
     }

@@ -9,6 +9,11 @@ import Glibc
 #endif
 
 /// Calls a handler on each SIGTERM or SIGINT (the handler decides warm or cold).
+///
+/// `celery-worker` and `celery-beat` run their services in a `ServiceGroup` through
+/// `ServiceRunner`, which uses one watcher for both signals: the first starts the group's
+/// graceful shutdown, a repeat escalates. Keep one watcher per process: several dispatch
+/// sources on one signal do not reliably all see it.
 public final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
 

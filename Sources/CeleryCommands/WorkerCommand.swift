@@ -102,6 +102,12 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
     @Option(name: .customLong("default-queue"), help: "Queue of tasks this worker sends (chain steps, callbacks, chord bodies) that name none; Celery's task_default_queue (default celery).")
     public var defaultQueue: String = "celery"
 
+    @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics at http://<metrics-address>:<port>/metrics (default: not served).")
+    public var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-address"), help: "Address the metrics endpoint listens on.")
+    public var metricsAddress: String = "127.0.0.1"
+
     public init() {}
 
     public func validate() throws {
@@ -111,6 +117,7 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         if let t = timeLimit, t <= 0 { throw ValidationError("--time-limit must be positive") }
         if let t = softTimeLimit, t <= 0 { throw ValidationError("--soft-time-limit must be positive") }
         if queueList.isEmpty && broadcastList.isEmpty { throw ValidationError("nothing to consume: give -Q and/or --broadcast") }
+        if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be 0–65535") }
     }
 
     var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharactersInWhitespace() }.filter { !$0.isEmpty } }
@@ -143,6 +150,17 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         CommandSupport.bootstrapLogging(connection.level)
         let logger = Logger(label: "celery.worker")
         Tasks.registerTransports()
+        // Metrics first: the app and worker make their metric objects when created.
+        var metricsServer: PrometheusServer?
+        if let port = metricsPort {
+            let registry = PrometheusServer.bootstrapMetrics()
+            do {
+                metricsServer = try await PrometheusServer.bind(host: metricsAddress, port: port, registry: registry, logger: logger)
+            } catch let e as CeleryError {
+                writeStandardError("celery-worker: \(e.message)\n")
+                throw ExitCode(1)
+            }
+        }
         let app: Celery
         do {
             app = try await CommandSupport.connect(
@@ -157,13 +175,14 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         print(Banner.worker(app: app, options: options, events: !withoutEvents, nioExecutor: nioExecutor))
         fflush(nil)  // the banner goes out now even when stdout is a pipe
         let worker = Worker(app: app, options: options, logger: logger)
-        let watcher = SignalWatcher { sig in
-            logger.notice("signal \(sig) received\(worker.isShuttingDown ? ": cold shutdown" : ": warm shutdown (send again for cold)")")
-            worker.shutdown()
-        }
-        defer { withExtendedLifetime(watcher) {} }
+        // The group's graceful shutdown (first SIGTERM/SIGINT) is the worker's warm shutdown; a
+        // second signal is cold. The worker is listed last so it stops first, while the
+        // metrics endpoint still answers.
         do {
-            try await worker.run()
+            try await ServiceRunner.run([metricsServer].compactMap { $0 } + [worker], logger: logger) { sig, count in
+                logger.notice("signal \(sig) received\(count > 1 ? ": cold shutdown" : ": warm shutdown (send again for cold)")")
+                if count > 1 { worker.coldShutdown() }
+            }
         } catch {
             writeStandardError("celery-worker: \(error)\n")
             try? await app.close()

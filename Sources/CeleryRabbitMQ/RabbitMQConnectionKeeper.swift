@@ -55,6 +55,7 @@ actor RabbitMQConnectionKeeper {
             _ = cycle.advance()
             logger.warning("lost the connection to RabbitMQ; failing over", metadata: ["next": "\(configuration.maskedURL)"])
         }
+        if connection != nil { CeleryMetrics.reconnected(transport: "amqp") }
         connection = nil
         publishChannel = nil
         queues = [:]

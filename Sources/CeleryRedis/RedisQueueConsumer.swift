@@ -141,6 +141,7 @@ actor RedisQueueConsumer: MessageConsumer {
             let delay = backoff.nextDelay()
             let what = (error as? RESPError)?.message ?? "\(error)"
             broker.logger.warning("Redis consumer of \(queue) failed (\(what)); retrying in \(delay)")
+            CeleryMetrics.reconnected(transport: "redis")
             try? await Task.sleep(for: delay)
         }
     }

@@ -50,6 +50,14 @@ public final class Child: Sendable {
         return false
     }
 
+    /// Waits up to `timeout` for the process to exit by itself; its exit status, or `nil` if it
+    /// is still running (nothing is sent to it).
+    public func waitForExit(timeout: Duration = .seconds(60)) async -> Int32? {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// Sends SIGTERM and waits for the exit status (SIGKILL after `timeout`).
     @discardableResult
     public func stop(timeout: Duration = .seconds(20)) async -> Int32 {

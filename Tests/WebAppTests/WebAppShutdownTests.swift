@@ -38,8 +38,9 @@ import Glibc
         }
         try #require(running, "no job reached PROGRESS:\n\(app.child.output.suffix(2000))")
         #expect(try await eventually(.seconds(10)) { try await queueLength(redis, queue) == 0 }, "the worker should have prefetched the other two")
+        // One SIGTERM only (a second one would be a cold shutdown).
         kill(app.child.process.processIdentifier, SIGTERM)
-        #expect(await app.child.stop(timeout: .seconds(60)) == 0, "\(app.child.output.suffix(3000))")
+        #expect(await app.child.waitForExit(timeout: .seconds(60)) == 0, "\(app.child.output.suffix(3000))")
 
         // A second app (no worker) reads the states; the two prefetched messages are back in the queue.
         let reader = try await WebAppProcess.start(broker: redis, backend: mongo, data: data, queue: queue, extra: ["--worker", "external"])

@@ -27,6 +27,8 @@ public final class Celery: Sendable {
     public let configuration: CeleryConfiguration
     /// The app's logger.
     public let logger: Logger
+    /// Publish and ack latency of the broker (label `transport`; see ``CeleryMetrics``).
+    public let transportMetrics: TransportMetrics
     private let tasks = Mutex<[String: RegisteredTask]>([:])
     private let generation = Atomic<Int>(0)
 
@@ -40,6 +42,7 @@ public final class Celery: Sendable {
         self.backend = backend
         self.configuration = configuration
         self.logger = logger
+        self.transportMetrics = TransportMetrics(brokerURL: broker.displayURL)
     }
 
     /// Creates an app from URLs (`memory://`, `redis://`, `amqp://`, `mongodb://`…) through
@@ -124,12 +127,22 @@ public final class Celery: Sendable {
 
     /// Publishes a prepared task message, retrying connection errors per `retry`.
     @discardableResult
+    ///
+    /// The publish runs in an `apply_async/<task>` span whose context goes into the message
+    /// headers (see ``TaskTracing``); its latency is recorded per transport.
     public func publish(_ message: TaskMessage, to route: Route, retry: RetryPolicy? = nil) async throws -> PublishReceipt {
+        try await TaskTracing.publishing(message, to: route) { try await self.publishTraced($0, to: route, retry: retry) }
+    }
+
+    private func publishTraced(_ message: TaskMessage, to route: Route, retry: RetryPolicy?) async throws -> PublishReceipt {
         let bm = try message.brokerMessage()
         var attempt = 0
         while true {
             do {
-                return try await broker.publish(bm, to: route)
+                let start = ContinuousClock.now
+                let receipt = try await broker.publish(bm, to: route)
+                transportMetrics.publish.recordSince(start)
+                return receipt
             } catch let e as CeleryError where e.kind == .connection {
                 guard let retry, attempt < retry.maxRetries else { throw e }
                 let d = retry.delay(afterRetries: attempt)

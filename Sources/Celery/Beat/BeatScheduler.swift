@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import ServiceLifecycle
 
 /// The periodic scheduler: sends each entry's task at its ticks, at most once per tick.
 ///
@@ -75,15 +76,21 @@ public actor BeatScheduler {
     /// The current state (last run and count per entry).
     public var currentState: BeatState { state }
 
-    /// Runs until the task is cancelled, then releases the lease.
+    /// Runs until the task is cancelled or, in a `ServiceGroup`, until the group shuts down
+    /// gracefully; then releases the lease.
     public func run() async {
         logger.info("beat: starting with \(entries.count) entries\(lease.map { ", lease \($0.displayName)" } ?? "")")
+        await cancelWhenGracefulShutdown { await self.wakeUntilCancelled() }
+        await releaseLease()
+        logger.info("beat: stopped (\(stats.sent) sent)")
+    }
+
+    /// Wakes and sleeps until the task is cancelled.
+    func wakeUntilCancelled() async {
         while !Task.isCancelled {
             let pause = await wake()
             do { try await clock.sleep(for: pause) } catch { break }
         }
-        await releaseLease()
-        logger.info("beat: stopped (\(stats.sent) sent)")
     }
 
     /// One wake: lease upkeep, then the due ticks. Returns how long to sleep.

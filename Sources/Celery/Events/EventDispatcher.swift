@@ -139,6 +139,7 @@ public final class EventDispatcher: Sendable {
             s.sending = true
             return (true, dropped)
         }
+        if droppedNow > 0 { CeleryMetrics.eventsDropped(1) }
         if droppedNow == 1 || (droppedNow > 0 && droppedNow % 10_000 == 0) {
             logger.warning(
                 "\(droppedNow) event(s) dropped so far: the broker takes events slower than this worker makes them (at most \(Self.bufferLimit) wait); monitors miss them")

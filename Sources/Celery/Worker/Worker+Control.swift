@@ -101,7 +101,10 @@ extension Worker {
         }
         for inc in entries {
             await inc.consumer.adjustPrefetch(by: -1)
-            if !buffer.push(inc) { await settle(inc.delivery, .notStarted, acksLate: true, log: logger) }
+            if !buffer.push(inc) {
+                metrics.prefetched.decrement()
+                await settle(inc.delivery, .notStarted, acksLate: true, log: logger)
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import Tracing
 
 extension Worker {
     /// How a run ended.
@@ -25,10 +26,12 @@ extension Worker {
         if let name = inc.message?.task ?? d.message.taskName { metadata["task_name"] = .string(name) }
         log.handler.metadata = metadata
         let runtime = inc.message.flatMap { self.runtime($0.task, cache: &cache) }
+        metrics.prefetched.decrement()
 
         // 1. Bad input: reject with a reason, store FAILURE when there is an id.
         if let reason = rejectionReason(inc, registered: runtime != nil) {
             log.error("rejected message: \(reason.message)")
+            TaskMetrics.rejected(task: inc.message?.task ?? d.message.taskName)
             state.withLock { $0.stats.rejected += 1 }
             let id = inc.message?.id ?? d.message.taskId
             if let id {
@@ -56,6 +59,7 @@ extension Worker {
             meta.dateDone = Date()
             if !m.ignoreResult { _ = await storeReliably(meta, log: log) }
             await settleCanvas(of: m, meta: meta, log: log)
+            runtime.metrics.ended(.revoked)
             await settle(d, .revoked, acksLate: acksLate, log: log)
             await events?.send("task-revoked", ordered: ["uuid": .string(m.id), "terminated": false, "expired": .bool(!revoked), "signum": nil])
             return
@@ -65,6 +69,7 @@ extension Worker {
         await waitForRateLimit(m.task)
         await settle(d, .starting, acksLate: acksLate, log: log)
         let startedAt = Date()
+        runtime.metrics.startLatency.recordSeconds(max(0, startedAt.timeIntervalSince(max(inc.receivedAt, m.eta ?? inc.receivedAt))))
         let storeResults = app.backend != nil && !m.ignoreResult && !task.options.ignoreResult
         var base = baseMeta(m, route: d.route)
         base.dateStarted = startedAt
@@ -90,20 +95,30 @@ extension Worker {
             extended: base)
         let soft = m.softTimeLimit.map { Duration.seconds(double: $0) } ?? task.options.softTimeLimit ?? options.softTimeLimit
         let hard = m.hardTimeLimit.map { Duration.seconds(double: $0) } ?? task.options.hardTimeLimit ?? options.hardTimeLimit
-        let outcome = await runBody(task, ctx: ctx, message: m, soft: soft, hard: hard, slot: slot, target: target)
+        metrics.active.increment()
+        // The run span covers the body, the result write and the follow-ups (its children).
+        let span = TaskTracing.startRun(m, route: d.route, hostname: options.hostname)
+        defer { span.end() }
+        let outcome = await ServiceContext.$current.withValue(span.context) {
+            await runBody(task, ctx: ctx, message: m, soft: soft, hard: hard, slot: slot, target: target)
+        }
+        metrics.active.decrement()
         state.withLock { $0.running[slot] = nil }
         let terminated = handle.terminated
         base.runtime = Date().timeIntervalSince(startedAt)
         runtime.countRun()
+        runtime.metrics.runtime.recordSeconds(base.runtime!)
         let run = FinishedRun(
             delivery: d, message: m, task: task, outcome: outcome, terminated: terminated, base: base, startedAt: startedAt,
-            acksLate: acksLate, storeResults: storeResults, log: log)
-        if Task.isCancelled {
-            // This slot was cancelled (terminate, cold shutdown): store and settle from a
-            // task that is not, so backend writes and acks are not cut short.
-            await Task { await self.finish(run) }.value
-        } else {
-            await finish(run)
+            acksLate: acksLate, storeResults: storeResults, log: log, report: RunReport(metrics: runtime.metrics, span: span))
+        await ServiceContext.$current.withValue(span.context) {
+            if Task.isCancelled {
+                // This slot was cancelled (terminate, cold shutdown): store and settle from a
+                // task that is not, so backend writes and acks are not cut short.
+                await Task { await self.finish(run) }.value
+            } else {
+                await finish(run)
+            }
         }
     }
 
@@ -119,6 +134,7 @@ extension Worker {
         var acksLate: Bool
         var storeResults: Bool
         var log: Logger
+        var report: RunReport
     }
 
     /// Outcome → final state, follow-ups, events, store, settlement.
@@ -149,6 +165,7 @@ extension Worker {
                 after: error, policy: r.task.options.retryPolicy, retries: m.retries, defaultDelay: app.configuration.defaultRetryDelay)
             {
                 let published = await publishRetry(m, error: error, delay: delay, route: d.route, base: r.base, storeResults: r.storeResults, log: log)
+                if published { r.report.ended(.retry, error: nil) }
                 await settle(d, .retried(published: published), acksLate: r.acksLate, log: log)
                 return
             }
@@ -175,6 +192,7 @@ extension Worker {
                 "terminated": .bool(meta.status == .revoked),
             ])
         }
+        if case .failure(let e) = r.outcome, meta.status == .failure { r.report.ended(.failure, error: e) } else { r.report.ended(meta.status) }
         // Could not store (shutdown while the backend is down): the message is kept.
         let stored = r.storeResults ? await storeReliably(meta, log: log) : true
         if stored { await settleCanvas(of: m, meta: meta, log: log) }

@@ -43,6 +43,7 @@ extension Worker {
     /// until its ETA.
     func receive(_ delivery: Delivery, consumer: any MessageConsumer) async {
         var inc = Incoming(delivery: delivery, message: nil, decodeError: nil, consumer: consumer, receivedAt: Date())
+        metrics.prefetched.increment()
         if delivery.message.decodeError == nil, delivery.message.body.count <= options.maxMessageBytes {
             do { inc.message = try TaskMessage(delivery.message) } catch let e as CeleryError { inc.decodeError = e } catch {
                 inc.decodeError = CeleryError(.decoding, "\(error)")
@@ -61,7 +62,10 @@ extension Worker {
             await schedule(inc, message: m, eta: eta)
             return
         }
-        if !buffer.push(inc) { await settle(delivery, .notStarted, acksLate: true, log: logger) }
+        if !buffer.push(inc) {
+            metrics.prefetched.decrement()
+            await settle(delivery, .notStarted, acksLate: true, log: logger)
+        }
     }
 
     /// Holds a message until its ETA without using an execution slot (the consumer's
@@ -83,6 +87,7 @@ extension Worker {
             guard let entry else { return }
             await entry.incoming.consumer.adjustPrefetch(by: -1)
             if !self.buffer.push(entry.incoming) {
+                self.metrics.prefetched.decrement()
                 await self.settle(entry.incoming.delivery, .notStarted, acksLate: true, log: self.logger)
             }
         }

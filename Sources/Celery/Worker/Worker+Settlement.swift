@@ -11,7 +11,10 @@ extension Worker {
         do {
             switch action {
             case .none: break
-            case .ack: try await d.ack()
+            case .ack:
+                let start = ContinuousClock.now
+                try await d.ack()
+                app.transportMetrics.ack.recordSince(start)
             case .requeue: try await d.requeue()
             case .deadLetter(let reason): try await d.deadLetter(reason: reason)
             }

@@ -47,6 +47,7 @@ extension Worker {
                     spawnSlot(index, counter, first: inc)
                     return
                 }
+                metrics.prefetched.decrement()
                 await Task { await self.settle(inc.delivery, .notStarted, acksLate: true, log: self.logger) }.value
                 break
             }

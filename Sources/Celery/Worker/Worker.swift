@@ -32,6 +32,8 @@ public final class Worker: Sendable {
     let events: EventDispatcher?
     /// The worker's process id, for STARTED results (read once).
     let pid = JSONValue.int(Int64(ProcessInfo.processInfo.processIdentifier))
+    /// Prefetched and active gauges (see ``CeleryMetrics``).
+    let metrics = WorkerMetrics()
 
     public init(app: Celery, options: WorkerOptions = WorkerOptions(), logger: Logger? = nil) {
         self.app = app
@@ -56,9 +58,9 @@ public final class Worker: Sendable {
         ]
     }
 
-    /// Consumes and runs tasks until ``shutdown()``. Throws if a consumer cannot be started
-    /// (unreachable broker, bad queue).
-    public func run() async throws {
+    /// The body of ``run()`` (see `Worker+Service.swift`): consumes and runs tasks until the
+    /// phase reaches a warm shutdown, then stops as that phase and a later cold one require.
+    func consumeUntilShutdown() async throws {
         lifecycle.advance(to: .starting)
         var routes: [Route] = options.queues.map { .queue($0) } + options.broadcasts.map { .broadcast($0) }
         if options.enableControl { routes.append(.broadcast(ControlMessage.exchange)) }
@@ -93,6 +95,7 @@ public final class Worker: Sendable {
             s.scheduled.removeAll()
             return items
         }
+        metrics.prefetched.decrement(by: Double(unstarted.count + scheduled.count))
         for inc in unstarted + scheduled { await settle(inc.delivery, .notStarted, acksLate: true, log: logger) }
         if !unstarted.isEmpty || !scheduled.isEmpty {
             logger.info("returned \(unstarted.count + scheduled.count) prefetched task(s) to their queues")

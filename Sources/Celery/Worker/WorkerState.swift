@@ -117,8 +117,11 @@ final class TaskRuntime: Sendable {
     let task: RegisteredTask
     let generation: Int
     private let runs: Atomic<Int>
+    /// The task name's metric objects, made once here.
+    let metrics: TaskMetrics
     init(task: RegisteredTask, generation: Int, runs: Int = 0) {
         self.task = task
+        self.metrics = TaskMetrics(task: task.name)
         self.generation = generation
         self.runs = Atomic(runs)
     }
