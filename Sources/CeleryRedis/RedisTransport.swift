@@ -1,16 +1,16 @@
 import Celery
 
-/// Registers the `redis://` and `rediss://` schemes (broker and result backend) with
-/// ``TransportRegistry``.
+/// Registers the `redis://`, `rediss://` and `sentinel://` schemes (broker and result
+/// backend) with ``TransportRegistry``. A `;` failover list is passed whole (``RedisTarget``).
 public enum RedisTransport {
     /// Adds the Redis schemes to the registry. Safe to call more than once.
     public static func register() {
-        for scheme in ["redis", "rediss"] {
+        for scheme in ["redis", "rediss", "sentinel"] {
             TransportRegistry.registerBroker(scheme: scheme) { url, logger in
-                try await RedisBroker(url: url.raw, logger: logger)
+                try await RedisBroker(url: url.rawList, logger: logger)
             }
             TransportRegistry.registerBackend(scheme: scheme) { url, logger in
-                try await RedisResultBackend(url: url.raw, logger: logger)
+                try await RedisResultBackend(url: url.rawList, logger: logger)
             }
         }
     }
