@@ -20,12 +20,9 @@ final class RedisEndpoints: RedisConnector {
     /// The whole list with every password masked.
     let displayURL: String
     private let logger: Logger
-    private struct State {
-        var cycle: FailoverCycle
-        /// The node last announced in the log (the node in use).
-        var announced: Int?
-    }
-    private let state: Mutex<State>
+    private let cycle: RedisNodeCycle
+    /// The node last announced in the log (the node in use).
+    private let announced = Mutex<Int?>(nil)
 
     /// Parses every node of `url` (each with its own credentials, database and query);
     /// throws ``CeleryError`` (`badURL`) naming the bad entry, with every password masked.
@@ -37,42 +34,38 @@ final class RedisEndpoints: RedisConnector {
         }
         displayURL = url.masked
         self.logger = logger
-        state = Mutex(State(cycle: try FailoverCycle(url)))
+        cycle = try RedisNodeCycle(url)
     }
 
     /// The index of the node in use now.
-    var currentIndex: Int { state.withLock { $0.cycle.currentIndex } }
+    var currentIndex: Int { cycle.currentIndex }
 
     func connect(group: any EventLoopGroup, logger: Logger) async throws -> RedisConnection {
-        var lastError: (any Error)?
-        for _ in nodes.indices {
-            let index = state.withLock { $0.cycle.currentIndex }
-            let node = nodes[index]
-            do {
-                let c = try await RedisConnection.connect(node, group: group, logger: logger)
-                let announce = state.withLock { s -> Bool in
-                    if s.cycle.currentIndex == index { s.cycle.connected() }
-                    defer { s.announced = index }
-                    return s.announced != index
-                }
-                if announce && nodes.count > 1 {
-                    self.logger.info(
-                        "connected to Redis node \(index + 1) of \(nodes.count)",
-                        metadata: ["redis": "\(node.maskedURL)", "list": "\(displayURL)"])
-                }
-                return c
-            } catch {
-                lastError = error
-                guard nodes.count > 1 else { break }
-                // Concurrent connects that fail on the same node move the cycle on once.
-                state.withLock { s in if s.cycle.currentIndex == index { _ = s.cycle.advance() } }
-                self.logger.warning(
-                    "Redis node \(index + 1) of \(nodes.count) failed; trying the next: \(error)",
-                    metadata: ["redis": "\(node.maskedURL)"])
+        let result = await cycle.attempt({ index in
+            try await RedisConnection.connect(nodes[index], group: group, logger: logger)
+        }, failed: { index, error in
+            guard nodes.count > 1 else { return }
+            self.logger.warning(
+                "Redis node \(index + 1) of \(nodes.count) failed; trying the next: \(error)",
+                metadata: ["redis": "\(nodes[index].maskedURL)"])
+        })
+        switch result {
+        case .success(let c):
+            let index = nodes.firstIndex { $0.peer == c.configuration.peer && $0.database == c.configuration.database } ?? 0
+            let announce = announced.withLock { last -> Bool in
+                defer { last = index }
+                return last != index
             }
+            if announce && nodes.count > 1 {
+                self.logger.info(
+                    "connected to Redis node \(index + 1) of \(nodes.count)",
+                    metadata: ["redis": "\(nodes[index].maskedURL)", "list": "\(displayURL)"])
+            }
+            return c
+        case .failure(let error) where nodes.count == 1:
+            throw error
+        case .failure(let error):
+            throw RESPError(.connection, "no node of \(displayURL) accepted a connection; last error: \(error)")
         }
-        if nodes.count == 1, let lastError { throw lastError }
-        throw RESPError(
-            .connection, "no node of \(displayURL) accepted a connection; last error: \(lastError.map { "\($0)" } ?? "none")")
     }
 }

@@ -32,8 +32,8 @@ final class RedisSentinel: RedisConnector {
     /// The whole list with every password masked, and the master name.
     let displayURL: String
     private let logger: Logger
+    private let cycle: RedisNodeCycle
     private struct State {
-        var cycle: FailoverCycle
         var masterPeer: String?
         var opened: [RedisConnection] = []
         var watcher: Task<Void, Never>?
@@ -64,7 +64,8 @@ final class RedisSentinel: RedisConnector {
         }
         displayURL = "\(url.masked) (master \(name))"
         self.logger = logger
-        state = Mutex(State(cycle: try FailoverCycle(url)))
+        cycle = try RedisNodeCycle(url)
+        state = Mutex(State())
     }
 
     /// How many `+switch-master` announcements for this master the watcher has seen.
@@ -107,34 +108,31 @@ final class RedisSentinel: RedisConnector {
 
     /// The master's address as the first sentinel that answers gives it.
     func discover(group: any EventLoopGroup, logger: Logger) async throws -> (host: String, port: Int) {
-        var lastError: (any Error)?
-        for _ in sentinels.indices {
-            let index = state.withLock { $0.cycle.currentIndex }
-            let sentinel = sentinels[index]
-            do {
-                let s = try await RedisConnection.connect(sentinel, group: group, logger: logger)
-                let reply: RESPValue
-                do { reply = try await s.send(["SENTINEL", "get-master-addr-by-name", RESPValue(masterName)]) } catch {
-                    await s.close()
-                    throw error
-                }
-                await s.close()
-                guard let a = reply.array, a.count == 2, let host = a[0].string, let port = a[1].string.flatMap({ Int($0) }) else {
-                    throw RESPError(.server, "sentinel \(sentinel.peer) does not know a master named '\(masterName)'")
-                }
-                state.withLock { s in if s.cycle.currentIndex == index { s.cycle.connected() } }
-                return (host, port)
-            } catch {
-                lastError = error
-                state.withLock { s in if s.cycle.currentIndex == index { _ = s.cycle.advance() } }
-                if sentinels.count > 1 {
-                    self.logger.warning("sentinel \(sentinel.peer) failed; asking the next: \(error)")
-                }
-            }
+        let result = await cycle.attempt({ index in
+            try await ask(sentinels[index], group: group, logger: logger)
+        }, failed: { index, error in
+            if sentinels.count > 1 { self.logger.warning("sentinel \(sentinels[index].peer) failed; asking the next: \(error)") }
+        })
+        switch result {
+        case .success(let address): return address
+        case .failure(let error):
+            throw RESPError(.connection, "no sentinel of \(displayURL) gave the master's address; last error: \(error)")
         }
-        throw RESPError(
-            .connection,
-            "no sentinel of \(displayURL) gave the master's address; last error: \(lastError.map { "\($0)" } ?? "none")")
+    }
+
+    /// `SENTINEL get-master-addr-by-name` on one sentinel.
+    private func ask(_ sentinel: RedisConfiguration, group: any EventLoopGroup, logger: Logger) async throws -> (host: String, port: Int) {
+        let s = try await RedisConnection.connect(sentinel, group: group, logger: logger)
+        let reply: RESPValue
+        do { reply = try await s.send(["SENTINEL", "get-master-addr-by-name", RESPValue(masterName)]) } catch {
+            await s.close()
+            throw error
+        }
+        await s.close()
+        guard let a = reply.array, a.count == 2, let host = a[0].string, let port = a[1].string.flatMap({ Int($0) }) else {
+            throw RESPError(.server, "sentinel \(sentinel.peer) does not know a master named '\(masterName)'")
+        }
+        return (host, port)
     }
 
     /// Stops the watcher; connections already opened stay open (their owners close them).
@@ -162,7 +160,7 @@ final class RedisSentinel: RedisConnector {
     private func watch(group: any EventLoopGroup) async {
         var backoff = RedisBackoff(initial: .milliseconds(100), maximum: .seconds(2))
         while !Task.isCancelled {
-            let index = state.withLock { $0.cycle.currentIndex }
+            let index = cycle.currentIndex
             do {
                 let c = try await RedisConnection.connect(sentinels[index], group: group, logger: logger)
                 let closed = state.withLock { s -> Bool in
@@ -179,7 +177,7 @@ final class RedisSentinel: RedisConnector {
                     await switched(String(decoding: m.payload, as: UTF8.self))
                 }
             } catch {
-                state.withLock { s in if s.cycle.currentIndex == index { _ = s.cycle.advance() } }
+                cycle.moveOn(from: index)
             }
             if state.withLock({ $0.closed }) { return }
             try? await Task.sleep(for: backoff.nextDelay())
