@@ -20,9 +20,9 @@ REDIS_SENTINEL_MASTER_NAME="${REDIS_SENTINEL_MASTER_NAME:-mymaster}"
 
 _rs_cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
 
-_rs_start_server() {  # port [replicaof-port]
+_rs_start_server() {  # port [replicaof-port [extra flags…]]
     local port="$1" extra=()
-    if [ -n "${2:-}" ]; then extra=(--replicaof 127.0.0.1 "$2"); fi
+    if [ -n "${2:-}" ]; then extra=(--replicaof 127.0.0.1 "$2" "${@:3}"); fi
     redis-server --bind 127.0.0.1 --port "$port" --dir "$REDIS_SENTINEL_DIR" \
         --dbfilename "dump-$port.rdb" --save "" --appendonly no \
         --daemonize yes --pidfile "$REDIS_SENTINEL_DIR/redis-$port.pid" \
@@ -123,12 +123,18 @@ redis_sentinel_kill_master() {
     echo "$port"
 }
 
-# Starts a killed server on its port again, as a replica of the current master.
+# Starts a killed server on its port again, as a replica of the current master. It comes back
+# empty (no persistence), so it starts with replica-priority 0 — the sentinels must not
+# promote it before its first sync is done (a second failover onto an empty replica would
+# wipe the master's data when the master resyncs from it) — and becomes promotable once
+# its link to the master is up.
 redis_sentinel_revive() {
     local port="$1" master
     master="$(redis_sentinel_master_port)" || return 1
-    _rs_start_server "$port" "$master" || return 1
-    _rs_wait 20 "redis-server $port to answer" sh -c "[ \"\$(redis-cli -h 127.0.0.1 -p $port PING 2>/dev/null)\" = PONG ]"
+    _rs_start_server "$port" "$master" --replica-priority 0 || return 1
+    _rs_wait 20 "redis-server $port to sync with the master" \
+        sh -c "redis-cli -h 127.0.0.1 -p $port INFO replication 2>/dev/null | grep -q '^master_link_status:up'" || return 1
+    _rs_cli "$port" CONFIG SET replica-priority 100 >/dev/null
 }
 
 redis_sentinel_stop() {
