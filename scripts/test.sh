@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine with Swift:
-# installs what is missing (Debian packages, a Python venv), starts redis-server, RabbitMQ and
-# a MongoDB wire-protocol server (nx-27017) on private 127.0.0.1 ports, runs `swift test`,
+# installs what is missing (Debian packages, a Python venv), starts redis-server, Redis Sentinel
+# (master, replica, three sentinels), RabbitMQ and a MongoDB wire-protocol server (nx-27017) on private 127.0.0.1 ports, runs `swift test`,
 # and stops the servers again. Nothing is skipped: each server's URL is exported for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,11 @@ for svc in redis rabbitmq mongo; do
     stops+=("${svc}_stop")
   fi
 done
+# Redis master + replica + three sentinels (after redis.sh, which installs redis-server);
+# exports CELERY_TEST_SENTINEL_URLS for the Sentinel failover and interop tests.
+source scripts/services/redis-sentinel.sh
+redis_sentinel_start
+stops+=(redis_sentinel_stop)
 
 echo "==> swift build --build-tests"
 swift build --build-tests

@@ -16,7 +16,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Broker URL: memory://, redis://[:password@]host:port/db, rediss://, amqp://user:pass@host:port/vhost, amqps:// (env CELERY_BROKER_URL).",
+            "Broker URL: memory://, redis://[:password@]host:port/db, rediss://, sentinel://host:26379;sentinel://…?master_name=NAME, amqp://user:pass@host:port/vhost, amqps://; a `;` list fails over (env CELERY_BROKER_URL).",
             valueName: "url"))
     public var broker: String?
 

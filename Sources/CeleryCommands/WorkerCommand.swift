@@ -137,10 +137,10 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
         return o
     }
 
-    /// The broker URL with `--visibility-timeout` applied (Redis only).
+    /// The broker URL with `--visibility-timeout` applied (Redis and Sentinel only).
     var effectiveBrokerURL: String {
         var url = connection.brokerURL()
-        if let v = visibilityTimeout, url.hasPrefix("redis") {
+        if let v = visibilityTimeout, url.hasPrefix("redis") || url.hasPrefix("sentinel") {
             url += (url.contains("?") ? "&" : "?") + "visibility_timeout=\(v)"
         }
         return url

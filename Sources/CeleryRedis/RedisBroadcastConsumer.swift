@@ -10,7 +10,8 @@ final class RedisBroadcastConsumer: MessageConsumer {
 
     init(broker: RedisBroker, exchange: String) async throws {
         self.exchange = exchange
-        subscriber = try await RedisSubscriber(configuration: broker.configuration, logger: broker.logger)
+        subscriber = try await RedisSubscriber(
+            configuration: broker.configuration, connector: broker.connector, logger: broker.logger)
         let channel = Self.globEscaped(RedisKeys.fanoutChannel(db: broker.configuration.database, exchange: exchange))
         try await subscriber.psubscribe([channel, channel + "/*"])
     }

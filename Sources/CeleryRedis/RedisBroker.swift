@@ -31,6 +31,10 @@ public final class RedisBroker: Broker {
     /// Key names.
     public let keys = RedisKeys()
     let configuration: RedisConfiguration
+    /// Opens every connection (pool, consumers, subscribers): one server, a failover list or Sentinel.
+    let connector: any RedisConnector
+    /// `WAIT` after each queue publish (``RedisReplicaWait``), or `nil`.
+    let replicaWait: RedisReplicaWait?
     let pool: RedisConnectionPool
     /// The event loop of the pool's connections and of every queue consumer (an actor on
     /// this loop is resumed by a reply without a thread hop).
@@ -46,16 +50,20 @@ public final class RedisBroker: Broker {
     /// Connects (one pooled connection is opened now, so a bad URL, refused `AUTH`, unknown
     /// database or unreachable server fails here with a ``CeleryError`` naming host and port).
     /// `visibilityTimeout` overrides the URL's `visibility_timeout` query parameter.
+    ///
+    /// `url` is one `redis://`/`rediss://` URL, a `;` failover list of them, or a
+    /// `sentinel://…;sentinel://…?master_name=…` list (see ``RedisTarget``); `wait_replicas`
+    /// and `wait_timeout_ms` turn on ``RedisReplicaWait``.
     public init(
         url: String, visibilityTimeout: Duration? = nil, maxConnections: Int = 8,
         logger: Logger = Logger(label: "celery.redis")
     ) async throws {
-        let config: RedisConfiguration
-        do { config = try RedisConfiguration(url: url) } catch {
-            throw CeleryError.redis(error, "parsing the broker URL", at: RedisConfiguration.mask(url))
-        }
+        let target = try RedisTarget(url: url, what: "broker", logger: logger)
+        let config = target.configuration
         configuration = config
-        displayURL = config.maskedURL
+        connector = target.connector
+        displayURL = target.displayURL
+        replicaWait = try RedisReplicaWait(config, display: target.displayURL)
         if let visibilityTimeout {
             self.visibilityTimeout = visibilityTimeout
         } else if let v = config.queryValue("visibility_timeout") {
@@ -68,10 +76,16 @@ public final class RedisBroker: Broker {
         }
         self.logger = logger
         loop = MultiThreadedEventLoopGroup.singleton.next()
-        pool = RedisConnectionPool(configuration: config, maxConnections: maxConnections, group: loop, logger: logger)
+        pool = RedisConnectionPool(
+            configuration: config, connector: target.connector, maxConnections: maxConnections, group: loop, logger: logger)
         let pool = self.pool
-        try await mappingErrors("connecting to the broker", config.maskedURL) {
-            _ = try await pool.send(["PING"])
+        do {
+            try await mappingErrors("connecting to the broker", target.displayURL) {
+                _ = try await pool.send(["PING"])
+            }
+        } catch {
+            await target.connector.close()
+            throw error
         }
     }
 
@@ -80,10 +94,14 @@ public final class RedisBroker: Broker {
     /// Queue: `LPUSH` of the envelope onto the queue's priority list (binding recorded on first use). Broadcast: `PUBLISH /<db>.<exchange>`; the receipt holds the receiver count.
     public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
         try await mappingErrors("publishing to \(route)", displayURL) {
-            let replies = try await pool.pipeline(try commands(publishing: [message], to: route))
+            var commands = try commands(publishing: [message], to: route)
+            let wait = route.isBroadcast ? nil : replicaWait
+            if let wait { commands.append(wait.command) }
+            var replies = try await pool.pipeline(commands)
+            let replicated = wait.map { $0.check(replies.removeLast(), logger: logger) } ?? true
             if case .error(let e) = replies.last! { throw RESPError(.server, e) }
             if case .broadcast = route { return PublishReceipt(receivers: Int(replies.last!.int ?? 0), confirmed: true) }
-            return PublishReceipt(receivers: nil, confirmed: true)
+            return PublishReceipt(receivers: nil, confirmed: replicated)
         }
     }
 
@@ -92,7 +110,12 @@ public final class RedisBroker: Broker {
     public func publish(batch messages: [BrokerMessage], to route: Route) async throws {
         guard !messages.isEmpty else { return }
         try await mappingErrors("publishing \(messages.count) messages to \(route)", displayURL) {
-            for case .error(let e) in try await pool.pipeline(try commands(publishing: messages, to: route)) { throw RESPError(.server, e) }
+            var commands = try commands(publishing: messages, to: route)
+            let wait = route.isBroadcast ? nil : replicaWait
+            if let wait { commands.append(wait.command) }
+            var replies = try await pool.pipeline(commands)
+            if let wait { _ = wait.check(replies.removeLast(), logger: logger) }
+            for case .error(let e) in replies { throw RESPError(.server, e) }
         }
     }
 
@@ -167,6 +190,7 @@ public final class RedisBroker: Broker {
         let all = consumers.withLock { c in defer { c.removeAll() }; return Array(c.values) }
         for c in all { await c.cancel() }
         await pool.close()
+        await connector.close()
     }
 
     func forget(consumer id: UInt64) { _ = consumers.withLock { $0.removeValue(forKey: id) } }

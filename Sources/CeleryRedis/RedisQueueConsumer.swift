@@ -245,7 +245,7 @@ actor RedisQueueConsumer: MessageConsumer {
         if let b = blocking, b.isActive {
             connection = b
         } else {
-            let c = try await RedisConnection.connect(broker.configuration, group: broker.loop, logger: broker.logger)
+            let c = try await broker.connector.connect(group: broker.loop, logger: broker.logger)
             do {
                 blockingClientID = try await c.send(["CLIENT", "ID"]).int
             } catch {

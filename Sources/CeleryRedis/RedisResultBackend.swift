@@ -22,6 +22,8 @@ public final class RedisResultBackend: ResultBackend {
     /// URL `?result_expires=S`; `nil` or zero = never expire.
     public let expires: Duration?
     let configuration: RedisConfiguration
+    /// Opens every connection: one server, a failover list or Sentinel.
+    let connector: any RedisConnector
     let pool: RedisConnectionPool
     private let logger: Logger
     private let listener: RedisResultListener
@@ -31,10 +33,10 @@ public final class RedisResultBackend: ResultBackend {
         url: String, expires: Duration? = .seconds(86_400), maxConnections: Int = 8,
         logger: Logger = Logger(label: "celery.redis.backend")
     ) async throws {
-        do { configuration = try RedisConfiguration(url: url) } catch {
-            throw CeleryError.redis(error, "parsing the result backend URL", at: RedisConfiguration.mask(url))
-        }
-        displayURL = configuration.maskedURL
+        let target = try RedisTarget(url: url, what: "result backend", logger: logger)
+        configuration = target.configuration
+        connector = target.connector
+        displayURL = target.displayURL
         if let v = configuration.queryValue("result_expires") {
             guard let s = Int(v), s >= 0 else { throw CeleryError(.badURL, "result_expires '\(v)' in \(displayURL) is not a whole number of seconds") }
             self.expires = s == 0 ? nil : .seconds(s)
@@ -42,10 +44,16 @@ public final class RedisResultBackend: ResultBackend {
             self.expires = expires
         }
         self.logger = logger
-        pool = RedisConnectionPool(configuration: configuration, maxConnections: maxConnections, logger: logger)
-        listener = RedisResultListener(configuration: configuration, logger: logger)
+        pool = RedisConnectionPool(
+            configuration: configuration, connector: connector, maxConnections: maxConnections, logger: logger)
+        listener = RedisResultListener(configuration: configuration, connector: connector, logger: logger)
         let pool = self.pool
-        try await mappingErrors("connecting to the result backend", displayURL) { _ = try await pool.send(["PING"]) }
+        do {
+            try await mappingErrors("connecting to the result backend", displayURL) { _ = try await pool.send(["PING"]) }
+        } catch {
+            await connector.close()
+            throw error
+        }
     }
 
     /// Stores with the ready-state rule in one Lua script, sets the expiry, publishes on the key's channel.
@@ -159,6 +167,7 @@ public final class RedisResultBackend: ResultBackend {
     public func close() async throws {
         await listener.close()
         await pool.close()
+        await connector.close()
     }
 }
 

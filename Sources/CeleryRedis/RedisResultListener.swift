@@ -12,14 +12,16 @@ actor RedisResultListener {
     }
 
     private let configuration: RedisConfiguration
+    private let connector: any RedisConnector
     private let logger: Logger
     private var subscriber: RedisSubscriber?
     private var pump: Task<Void, Never>?
     private var waiters: [String: [UInt64: Waiter]] = [:]
     private var nextToken: UInt64 = 0
 
-    init(configuration: RedisConfiguration, logger: Logger) {
+    init(configuration: RedisConfiguration, connector: any RedisConnector, logger: Logger) {
         self.configuration = configuration
+        self.connector = connector
         self.logger = logger
     }
 
@@ -85,7 +87,7 @@ actor RedisResultListener {
 
     private func connected() async throws -> RedisSubscriber {
         if let s = subscriber { return s }
-        let s = try await RedisSubscriber(configuration: configuration, logger: logger)
+        let s = try await RedisSubscriber(configuration: configuration, connector: connector, logger: logger)
         subscriber = s
         pump = Task { [weak self] in
             for await m in s.messages { await self?.deliver(channel: m.channel, payload: m.payload) }

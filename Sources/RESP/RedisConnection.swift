@@ -93,8 +93,25 @@ public final class RedisConnection: Sendable {
     @discardableResult
     public func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
         let reply = try await submit(command, expectation: .reply, timeout: timeout).get()
-        if case .error(let message) = reply { throw RESPError(.server, message) }
+        if case .error(let message) = reply {
+            if Self.isReadOnly(message) { throw await demoted(message) }
+            throw RESPError(.server, message)
+        }
         return reply
+    }
+
+    /// Whether a server error says this server is a read-only replica (`READONLY …`, also
+    /// inside a script's error): after a failover the old master was demoted.
+    public static func isReadOnly(_ message: String) -> Bool {
+        message.hasPrefix("READONLY") || message.contains("-READONLY")
+    }
+
+    /// Closes a connection whose server turned out to be a replica and returns the
+    /// ``RESPError`` (`connection`) to throw: its owner reconnects, and a Sentinel or
+    /// failover-list connector then finds the current master.
+    private func demoted(_ message: String) async -> RESPError {
+        await close()
+        return RESPError(.connection, "\(configuration.peer) is a read-only replica now (failover?): \(message)")
     }
 
     /// Sends one command given as strings (`send("SET", "k", "v")`).
@@ -104,7 +121,8 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends many commands with one flush and returns their replies in order. Error replies
-    /// are returned as `.error` values, not thrown; a connection failure throws.
+    /// are returned as `.error` values, not thrown; a connection failure throws, and so does
+    /// a `READONLY` reply (the server is a replica now: the connection is closed).
     public func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
         let deadline = NIODeadline.now() + .nanoseconds((timeout ?? configuration.commandTimeout).nanoseconds)
         let loop = channel.eventLoop
@@ -123,7 +141,13 @@ public final class RedisConnection: Sendable {
         }
         var out: [RESPValue] = []
         out.reserveCapacity(batch.count)
-        for c in batch { out.append(try await c.promise.futureResult.get()) }
+        var readOnly: String?
+        for c in batch {
+            let reply = try await c.promise.futureResult.get()
+            if case .error(let m) = reply, Self.isReadOnly(m) { readOnly = m }
+            out.append(reply)
+        }
+        if let readOnly { throw await demoted(readOnly) }
         return out
     }
 

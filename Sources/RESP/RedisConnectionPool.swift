@@ -20,6 +20,9 @@ import Synchronization
 public actor RedisConnectionPool {
     /// Connection settings.
     public nonisolated let configuration: RedisConfiguration
+    /// Opens the connections (the fixed server of ``configuration`` unless a failover list or
+    /// Sentinel connector was given).
+    public nonisolated let connector: any RedisConnector
     /// Most connections open at once. Default 8.
     public nonisolated let maxConnections: Int
     private let group: any EventLoopGroup
@@ -32,12 +35,14 @@ public actor RedisConnectionPool {
     private nonisolated let shared = Mutex<(connection: RedisConnection?, closed: Bool)>((nil, false))
     private var connecting: Task<RedisConnection, any Error>?
 
-    /// Creates a pool; no connection is opened until the first command.
+    /// Creates a pool; no connection is opened until the first command. `connector` (default:
+    /// the server of `configuration`) chooses the server of each new connection.
     public init(
-        configuration: RedisConfiguration, maxConnections: Int = 8,
+        configuration: RedisConfiguration, connector: (any RedisConnector)? = nil, maxConnections: Int = 8,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "resp.pool")
     ) {
         self.configuration = configuration
+        self.connector = connector ?? RedisFixedConnector(configuration)
         self.maxConnections = max(1, maxConnections)
         self.group = group
         self.logger = logger
@@ -54,7 +59,7 @@ public actor RedisConnectionPool {
             if open < maxConnections {
                 open += 1
                 do {
-                    return try await RedisConnection.connect(configuration, group: group, logger: logger)
+                    return try await connector.connect(group: group, logger: logger)
                 } catch {
                     open -= 1
                     waiters.popFirst()?.resume()
@@ -131,8 +136,8 @@ public actor RedisConnectionPool {
         if closed { throw RESPError(.closed, "connection pool for \(configuration.maskedURL) is closed") }
         if let c = shared.withLock({ $0.connection }), c.isActive { return c }
         if let t = connecting { return try await t.value }
-        let (configuration, group, logger) = (self.configuration, self.group, self.logger)
-        let t = Task { try await RedisConnection.connect(configuration, group: group, logger: logger) }
+        let (configuration, connector, group, logger) = (self.configuration, self.connector, self.group, self.logger)
+        let t = Task { try await connector.connect(group: group, logger: logger) }
         connecting = t
         defer { connecting = nil }
         let c = try await t.value

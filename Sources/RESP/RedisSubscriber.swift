@@ -13,6 +13,7 @@ public actor RedisSubscriber {
     public nonisolated let messages: AsyncStream<RedisPubSubMessage>
     private let output: AsyncStream<RedisPubSubMessage>.Continuation
     private let configuration: RedisConfiguration
+    private let connector: any RedisConnector
     private let group: any EventLoopGroup
     private let logger: Logger
     private var connection: RedisConnection?
@@ -25,16 +26,21 @@ public actor RedisSubscriber {
     public private(set) var reconnects = 0
 
     /// Connects now (so an unreachable server is reported here, as a ``RESPError``).
+    /// `connector` (default: the server of `configuration`) chooses the server of each
+    /// (re)connection, so a subscriber follows a failover list or Sentinel.
     public init(
-        configuration: RedisConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: RedisConfiguration, connector: (any RedisConnector)? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         backoff: RedisBackoff = RedisBackoff(), logger: Logger = Logger(label: "resp.subscriber")
     ) async throws {
         self.configuration = configuration
+        let connector = connector ?? RedisFixedConnector(configuration)
+        self.connector = connector
         self.group = group
         self.logger = logger
         self.backoff = backoff
         (messages, output) = AsyncStream<RedisPubSubMessage>.makeStream()
-        let c = try await RedisConnection.connect(configuration, group: group, logger: logger)
+        let c = try await connector.connect(group: group, logger: logger)
         connection = c
         startPump(c)
     }
@@ -97,12 +103,12 @@ public actor RedisSubscriber {
         guard !closed else { return }
         let lostAt = ContinuousClock.now
         connection = nil
-        logger.warning("pub/sub connection lost; reconnecting", metadata: ["redis": "\(configuration.maskedURL)"])
+        logger.warning("pub/sub connection lost; reconnecting", metadata: ["redis": "\(connector.displayURL)"])
         while !closed {
             try? await Task.sleep(for: backoff.nextDelay())
             guard !closed else { return }
             do {
-                let c = try await RedisConnection.connect(configuration, group: group, logger: logger)
+                let c = try await connector.connect(group: group, logger: logger)
                 if !channels.isEmpty { try await c.subscribe(channels.sorted()) }
                 if !patterns.isEmpty { try await c.psubscribe(patterns.sorted()) }
                 guard !closed else { await c.close(); return }
@@ -111,11 +117,11 @@ public actor RedisSubscriber {
                 reconnects += 1
                 logger.warning(
                     "pub/sub reconnected and resubscribed; messages published during the gap are lost",
-                    metadata: ["redis": "\(configuration.maskedURL)", "gap": "\(ContinuousClock.now - lostAt)"])
+                    metadata: ["redis": "\(connector.displayURL)", "gap": "\(ContinuousClock.now - lostAt)"])
                 startPump(c)
                 return
             } catch {
-                logger.warning("pub/sub reconnect failed: \(error)", metadata: ["redis": "\(configuration.maskedURL)"])
+                logger.warning("pub/sub reconnect failed: \(error)", metadata: ["redis": "\(connector.displayURL)"])
             }
         }
     }

@@ -20,6 +20,10 @@ final class RedisFaultLedger: Sendable {
     func ackFailed() { state.withLock { $0.ackFailures += 1 } }
 
     var distinct: Int { state.withLock { $0.counts.count } }
+    /// How often `id` was recorded.
+    func count(of id: String) -> Int { state.withLock { $0.counts[id] ?? 0 } }
+    /// Every id recorded.
+    var ids: Set<String> { state.withLock { Set($0.counts.keys) } }
     var duplicates: Int { state.withLock { $0.counts.values.reduce(0) { $0 + $1 - 1 } } }
     var ackFailures: Int { state.withLock { $0.ackFailures } }
 

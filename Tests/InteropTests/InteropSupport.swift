@@ -29,8 +29,9 @@ enum Interop {
     static func unique(_ s: String) -> String { "\(s)-\(UUID().uuidString.prefix(8).lowercased())" }
 
     /// Runs the Python client; returns its JSON output.
-    static func client(_ args: [String], broker: String, backend: String?) async throws -> [String: Any] {
-        var e = ["CELERY_BROKER_URL": broker]
+    static func client(_ args: [String], broker: String, backend: String?, env extra: [String: String] = [:]) async throws -> [String: Any] {
+        var e = extra
+        e["CELERY_BROKER_URL"] = broker
         if let backend { e["CELERY_RESULT_BACKEND"] = backend }
         let (status, out) = try await runCommand(python, [interopDir + "/client.py"] + args, env: e, cwd: interopDir, timeout: .seconds(90))
         guard status == 0, let line = out.split(separator: "\n").last(where: { $0.hasPrefix("{") }),

@@ -19,6 +19,10 @@ from kombu.common import Broadcast  # noqa: E402
 
 app = Celery("interop-client", broker=os.environ["CELERY_BROKER_URL"], backend=os.environ.get("CELERY_RESULT_BACKEND"))
 app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+# sentinel:// URLs: Celery takes the master's name as a transport option (kombu's master_name).
+if os.environ.get("INTEROP_SENTINEL_MASTER"):
+    app.conf.broker_transport_options = {"master_name": os.environ["INTEROP_SENTINEL_MASTER"]}
+    app.conf.result_backend_transport_options = {"master_name": os.environ["INTEROP_SENTINEL_MASTER"]}
 
 
 def outcome(res, timeout):

@@ -17,6 +17,10 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
+# sentinel:// URLs: Celery takes the master's name as a transport option (kombu's master_name).
+if os.environ.get("INTEROP_SENTINEL_MASTER"):
+    app.conf.broker_transport_options = {"master_name": os.environ["INTEROP_SENTINEL_MASTER"]}
+    app.conf.result_backend_transport_options = {"master_name": os.environ["INTEROP_SENTINEL_MASTER"]}
 # Where this worker sends tasks that name no queue (chain steps, callbacks, chord bodies).
 if os.environ.get("INTEROP_DEFAULT_QUEUE"):
     app.conf.task_default_queue = os.environ["INTEROP_DEFAULT_QUEUE"]

@@ -166,7 +166,27 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Replaces the password of every URL in a string with `***` (`redis://:***@host`): a
     /// single URL, a `;`-separated list, or any text that quotes URLs (an error message).
+    /// Query values of parameters named `…password` (`sentinel_password=…`) are masked too.
     public static func mask(_ s: String) -> String {
+        maskQueryPasswords(maskUserInfo(s))
+    }
+
+    /// Masks the value of every `…password=value` query parameter.
+    static func maskQueryPasswords(_ s: String) -> String {
+        guard s.contains("password=") else { return s }
+        var out = ""
+        var rest = Substring(s)
+        while let r = rest.firstRange(of: "password=") {
+            out += rest[..<r.upperBound]
+            rest = rest[r.upperBound...]
+            let end = rest.firstIndex(where: { "&;#'\" \t\n)".contains($0) }) ?? rest.endIndex
+            if end != rest.startIndex { out += "***" }
+            rest = rest[end...]
+        }
+        return out + rest
+    }
+
+    static func maskUserInfo(_ s: String) -> String {
         var out = ""
         var rest = Substring(s)
         while let sep = rest.firstRange(of: "://") {
