@@ -164,7 +164,14 @@ let package = Package(
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
         // Python Celery 5 interop: our worker and client against theirs, over real servers.
-        .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo"]),
+        .testTarget(name: "InteropTests", dependencies: [
+            "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo",
+            // Observability: services, metrics endpoint and trace context (ServiceLifecycleTests, TraceContextInteropTests).
+            "CeleryCommands", "ExampleTasks", "RESP",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
