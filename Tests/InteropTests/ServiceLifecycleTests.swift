@@ -12,9 +12,6 @@ import Testing
 /// prefetched ones; the metrics endpoint serves what the worker did.
 @Suite(.serialized) struct ServiceLifecycleTests {
     var redis: String? { Interop.env["CELERY_TEST_REDIS_URL"] }
-    /// The HTTP ports of these tests (the brief's range for this helper is 9410–9419; CI may move it).
-    static let basePort = Int(Interop.env["CELERY_TEST_HTTP_PORT"] ?? "") ?? 9413
-
     init() { RedisTransport.register() }
 
     /// `celery-worker --metrics-port`: scrape after three tasks, then a real SIGTERM while one
@@ -22,14 +19,15 @@ import Testing
     @Test func workerProcessServesMetricsAndShutsDownWarmOnSIGTERM() async throws {
         guard Interop.available, let redis else { return }
         let q = Interop.unique("svc-proc")
-        let port = Self.basePort
+        // Port 0: the system picks a free one; the log line names it.
         let w = try Child(
             Interop.workerBinary,
             ["--broker", redis, "--result-backend", redis, "-c", "1", "--prefetch-multiplier", "4", "-Q", q, "-n", q + "@test",
-             "--without-events", "--metrics-port", "\(port)"], name: "svc-worker")
+             "--without-events", "--metrics-port", "0"], name: "svc-worker")
         defer { w.killNow() }
         #expect(await w.waitFor("worker ready"), "\(w.output)")
-        #expect(w.output.contains("metrics: serving Prometheus text on http://127.0.0.1:\(port)/metrics"), "\(w.output)")
+        let announced = w.output.split(separator: "\n").first { $0.contains("metrics: serving Prometheus text on http://127.0.0.1:") }
+        let port = try #require(announced.flatMap { Int($0.split(separator: ":").last?.split(separator: "/").first ?? "") }, "\(w.output)")
 
         let app = try await Celery(name: "svc", broker: redis, backend: redis)
         defer { Task { try? await app.close() } }
@@ -38,11 +36,12 @@ import Testing
             #expect(try await r.get(timeout: .seconds(20)) == .int(Int64(i) + 10))
         }
         let url = "http://127.0.0.1:\(port)/metrics"
-        // The counter moves after the result is stored: wait for the third.
+        // The counter moves after the result is stored, the ack timer after the ack: wait for both.
         var text = ""
         _ = try await Observe.eventually {
             text = try await Observe.http(url).1
             return Observe.sample(text, #"celery_tasks_total{task="tasks.add",state="SUCCESS"}"#) == 3
+                && Observe.sample(text, #"celery_ack_latency_seconds_count{transport="redis"}"#) == 3
         }
         #expect(Observe.sample(text, #"celery_tasks_total{task="tasks.add",state="SUCCESS"}"#) == 3, "\(text)")
         #expect(Observe.sample(text, #"celery_task_runtime_seconds_count{task="tasks.add"}"#) == 3, "\(text)")
