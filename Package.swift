@@ -199,7 +199,14 @@ let package = Package(
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
         // Python Celery 5 interop: our worker and client against theirs, over real servers.
-        .testTarget(name: "InteropTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "CeleryTestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: [
+            "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo",
+            // Observability: services, metrics endpoint and trace context (ServiceLifecycleTests, TraceContextInteropTests).
+            "CeleryCommands", "ExampleTasks", "RESP", "CeleryTestSupport",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ]),
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "CeleryBench", "CeleryAllTransports", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
         // The web-app example end to end (runs celery-webapp-example as a process) and its codecs.

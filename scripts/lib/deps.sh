@@ -29,9 +29,10 @@ ensure_venv() {
     echo "==> python venv at $CELERY_VENV"
     python3 -m venv "$CELERY_VENV" || { ensure_apt python3-venv; python3 -m venv "$CELERY_VENV"; }
   fi
-  if ! "$CELERY_VENV/bin/python" -c 'import celery, redis, pymongo, packaging' 2>/dev/null || [ ! -x "$CELERY_VENV/bin/nx-27017" ]; then
-    echo "==> pip install celery redis pymongo nx-27017"
-    "$CELERY_VENV/bin/pip" install -q --disable-pip-version-check 'celery>=5,<6' redis pymongo nx-27017 packaging
+  if ! "$CELERY_VENV/bin/python" -c 'import celery, redis, pymongo, packaging, opentelemetry.instrumentation.celery' 2>/dev/null || [ ! -x "$CELERY_VENV/bin/nx-27017" ]; then
+    echo "==> pip install celery redis pymongo nx-27017 opentelemetry-instrumentation-celery"
+    "$CELERY_VENV/bin/pip" install -q --disable-pip-version-check 'celery>=5,<6' redis pymongo nx-27017 packaging \
+      opentelemetry-sdk opentelemetry-instrumentation-celery
   fi
 }
 

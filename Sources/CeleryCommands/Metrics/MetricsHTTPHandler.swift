@@ -4,6 +4,8 @@ import NIOHTTP1
 /// Answers one HTTP/1.1 connection of the metrics endpoint: `GET /metrics` (or `HEAD`) gets the
 /// Prometheus text from `render`; another method on `/metrics` gets 405, another path 404.
 /// Request bodies are ignored; a malformed request gets 400 from NIO's protocol error handler.
+/// Every response closes the connection (scrapes are seconds apart), so a stopped server leaves
+/// no connection open behind it.
 final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -48,8 +50,7 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if status != .ok { headers.add(name: "Content-Type", value: "text/plain; charset=utf-8") }
         headers.add(name: "Content-Length", value: "\(body.count)")
-        let keepAlive = request.isKeepAlive
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        headers.add(name: "Connection", value: "close")
         var response = HTTPResponseHead(version: request.version, status: status, headers: headers)
         response.headers = headers
         context.write(wrapOutboundOut(.head(response)), promise: nil)
@@ -58,11 +59,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             buffer.writeBytes(body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
-        }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
