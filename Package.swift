@@ -126,6 +126,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // The RabbitMQ management API client (Hummingbird links these already).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(name: "celery-dashboard", dependencies: [
@@ -156,7 +161,7 @@ let package = Package(
         .testTarget(name: "CeleryCommandsTests", dependencies: ["CeleryCommands", "Celery", "ExampleTasks"]),
         .testTarget(name: "BeatTests", dependencies: ["Celery", "CeleryCommands", "CeleryRedis"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
-            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP",
+            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP", "AMQP091",
         ]),
     ]
 )
