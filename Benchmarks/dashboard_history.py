@@ -2,6 +2,7 @@
 them) into MongoDB or nx-27017, then times the dashboard's history queries over HTTP.
 
     python dashboard_history.py insert MONGO_URL DB COUNT
+    python dashboard_history.py prepare MONGO_URL DB COUNT  # insert unless there, drop indexes
     python dashboard_history.py query DASHBOARD_URL TOKEN   # prints one JSON line per query
 """
 import datetime
@@ -57,7 +58,7 @@ def insert(url, db, count, batch=10_000):
 
 
 def query(base, token):
-    since = int(time.time() - 3600)
+    since = 3600  # seconds back from now
     cases = [
         ("newest page", "/api/tasks?limit=50"),
         ("page at offset 5000", "/api/tasks?limit=50&offset=5000"),
@@ -90,8 +91,25 @@ def query(base, token):
         print(json.dumps({"query": label, "path": path, "status": status, "ms": round(ms, 1), "rows": n, "bytes": len(body)}), flush=True)
 
 
+def prepare(url, db, count):
+    """Inserts when the collection does not hold `count` documents; drops every index but _id."""
+    import pymongo
+
+    coll = pymongo.MongoClient(url, serverSelectionTimeoutMS=600_000, socketTimeoutMS=600_000)[db]["celery_taskmeta"]
+    have = coll.estimated_document_count()
+    if have != count:
+        insert(url, db, count)
+    else:
+        print(json.dumps({"reusing": have}), flush=True)
+    for name in list(coll.index_information()):
+        if name != "_id_":
+            coll.drop_index(name)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "insert":
         insert(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "prepare":
+        prepare(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         query(sys.argv[2], sys.argv[3])

@@ -21,6 +21,7 @@ public final class Dashboard: Sendable {
     let history: TaskHistory
     let inspector: any QueueInspector
     let live = LiveUpdates()
+    let storedCounts = StoredCounts()
     let directory: WorkerDirectory
     let startedAt = Date()
     private let tasks = TaskBox()
@@ -82,6 +83,7 @@ public final class Dashboard: Sendable {
             }
         }
         tasks.add(receiver)
+        if let t = history.prepare(logger: logger) { tasks.add(t) }
         let ticker = Task { [self] in
             var n = 0
             while !Task.isCancelled {

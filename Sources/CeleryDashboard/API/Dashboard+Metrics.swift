@@ -17,8 +17,8 @@ extension Dashboard {
                 out += "celery_tasks{name=\"\(label(name))\",state=\"\(label(state))\"} \(n)\n"
             }
         }
-        if let q = app.backend as? any ResultQuerying, let counts = try? await q.countsByState() {
-            out += "# HELP celery_stored_results Results in the result backend, by state.\n# TYPE celery_stored_results gauge\n"
+        if let counts = storedCounts.current(app.backend as? any ResultQuerying) {
+            out += "# HELP celery_stored_results Results in the result backend, by state (counted at most once a minute).\n# TYPE celery_stored_results gauge\n"
             for (state, n) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 out += "celery_stored_results{state=\"\(label(state.rawValue))\"} \(n)\n"
             }
