@@ -93,7 +93,8 @@ struct PeekedMessage: Sendable {
 
     init(_ v: JSONValue) {
         let props = v["properties"]
-        headers = props?["headers"]?.objectValue ?? [:]
+        // The API shows an AMQP void (Python Celery's `eta: None`) as the string "undefined".
+        headers = (props?["headers"]?.objectValue ?? [:]).filter { $0.value != .string("undefined") && !$0.value.isNull }
         timestamp = props?["timestamp"]?.doubleValue
         priority = props?["priority"]?.intValue.map(Int.init)
         routingKey = v["routing_key"]?.stringValue

@@ -61,7 +61,7 @@ final class RabbitMQQueueInspector: QueueInspector {
     }
 
     static func isTaskQueue(_ q: String) -> Bool {
-        !q.hasSuffix(".pidbox") && !q.hasPrefix("celeryev") && !q.hasPrefix("amq.") && !q.hasSuffix(".dead_letter")
+        !q.hasSuffix(".pidbox") && !q.hasPrefix("celeryev") && !q.hasPrefix("amq.") && !q.hasPrefix("bcast.") && !q.hasSuffix(".dead_letter")
     }
 
     func queues(extra: Set<String>) async throws -> [QueueInfo] {
