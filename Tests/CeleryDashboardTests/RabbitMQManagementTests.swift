@@ -64,7 +64,15 @@ import Testing
 
         #expect(try await d.request("POST", "/api/queue/\(q)/purge").json()["purged"]?.intValue == 5)
         #expect(try await Self.ready(amqp, q) == 0)
-        _ = try await d.request("POST", "/api/queue/\(idle)/purge")
+        try await Self.delete(amqp, [q, idle, "\(q).dead_letter", "\(idle).dead_letter"])
+    }
+
+    /// Deletes the test's queues, so later runs list only their own.
+    static func delete(_ amqp: String, _ queues: [String]) async throws {
+        let c = try await AMQPConnection.connect(try AMQPConfiguration(url: amqp))
+        let ch = try await c.openChannel()
+        for q in queues { try await ch.queueDelete(q) }
+        try? await c.close()
     }
 
     @Test func requeuesAndDeletesDeadLettersThroughAMQP() async throws {
@@ -134,6 +142,6 @@ import Testing
         #expect(info["messages"]?.intValue == 2)
         #expect(try await d.get("/api/queue/\(q)/messages").status == 501)
         #expect(try await d.get("/queues").text.contains("counts only"))
-        _ = try await d.request("POST", "/api/queue/\(q)/purge")
+        try await Self.delete(amqp, [q, "\(q).dead_letter"])
     }
 }

@@ -129,6 +129,8 @@ CONF
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBITMQ_MANAGEMENT_PORT
 management.rates_mode = basic
+# Statistics every second (default 5 s), so tests see queue numbers sooner.
+collect_statistics_interval = 1000
 CONF
     fi
     if rabbitmq__tls_files; then
