@@ -173,6 +173,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // The RabbitMQ management API client (Hummingbird links these already).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(name: "celery-dashboard", dependencies: [
@@ -212,7 +217,7 @@ let package = Package(
         // The web-app example end to end (runs celery-webapp-example as a process) and its codecs.
         .testTarget(name: "WebAppTests", dependencies: ["WebAppTasks", "Celery", "CeleryTestSupport"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
-            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP",
+            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP", "AMQP091",
         ]),
     ]
 )

@@ -22,9 +22,11 @@ public final class Dashboard: Sendable {
     let history: TaskHistory
     let inspector: any QueueInspector
     let live = LiveUpdates()
+    let storedCounts = StoredCounts()
     let directory: WorkerDirectory
     let startedAt = Date()
     private let tasks = TaskBox()
+    private let dropped = Atomic<Int>(0)
     let actions: ActionLog
 
     /// Connects to the broker and backend (retrying unreachable servers for up to 30 s);
@@ -42,7 +44,9 @@ public final class Dashboard: Sendable {
         directory = WorkerDirectory(app: app, timeout: configuration.inspectTimeout)
         switch app.broker {
         case is RedisBroker: inspector = try RedisQueueInspector(url: configuration.primaryBrokerURL)
-        case let r as RabbitMQBroker: inspector = RabbitMQQueueInspector(broker: r)
+        case let r as RabbitMQBroker:
+            inspector = RabbitMQQueueInspector(
+                broker: r, brokerURL: configuration.primaryBrokerURL, managementURL: configuration.rabbitManagementURL)
         default: inspector = LengthOnlyInspector(broker: app.broker)
         }
     }
@@ -51,22 +55,37 @@ public final class Dashboard: Sendable {
     public var csrfToken: String { auth.csrfToken }
 
     /// Starts listening to events (`celeryev`) and the once-a-second summary for live pages.
+    ///
+    /// Events pass through a buffer of at most `configuration.eventBufferLimit`: one task
+    /// receives them as fast as the broker hands them over, another applies them to the
+    /// live state. Under a burst faster than that, the oldest waiting events are dropped
+    /// and counted (``eventsDropped``; events are best-effort), so memory stays bounded.
     public func start() async throws {
         let consumer = try await app.broker.consume(.broadcast(EventDispatcher.channel), options: ConsumeOptions())
-        let feed = Task { [self] in
+        let (buffer, input) = AsyncStream<BrokerMessage>.makeStream(bufferingPolicy: .bufferingNewest(configuration.eventBufferLimit))
+        let receiver = Task { [self] in
             while !Task.isCancelled {
                 do {
                     guard let d = try await consumer.next() else { break }
-                    guard let e = EventDispatcher.parse(d.message) else { continue }
-                    if let t = cluster.apply(e) { live.publish("task", LiveJSON.task(t)) }
+                    if case .dropped = input.yield(d.message) { noteDropped() }
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning("event stream failed: \(error); retrying in 1s")
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
+            input.finish()
             await consumer.cancel()
         }
+        let feed = Task { [self] in
+            for await message in buffer {
+                if Task.isCancelled { break }
+                guard let e = EventDispatcher.parse(message) else { continue }
+                if let t = cluster.apply(e) { live.publish("task", LiveJSON.task(t)) }
+            }
+        }
+        tasks.add(receiver)
+        if let t = history.prepare(logger: logger) { tasks.add(t) }
         let ticker = Task { [self] in
             var n = 0
             while !Task.isCancelled {
@@ -78,6 +97,16 @@ public final class Dashboard: Sendable {
         }
         tasks.add(feed)
         tasks.add(ticker)
+    }
+
+    /// Events dropped because more than `configuration.eventBufferLimit` waited to be applied.
+    public var eventsDropped: Int { dropped.load(ordering: .relaxed) }
+
+    private func noteDropped() {
+        let n = dropped.add(1, ordering: .relaxed).newValue
+        if n == 1 || n % 10_000 == 0 {
+            logger.warning("events arrive faster than the dashboard applies them; dropping the oldest waiting", metadata: ["dropped": "\(n)", "buffer": "\(configuration.eventBufferLimit)"])
+        }
     }
 
     /// Stops listening and closes connections.

@@ -28,13 +28,18 @@ public struct DashboardConfiguration: Sendable {
     public var rabbitManagementURL: String?
     /// Queue names to list even when no binding or worker names them. Default `["celery"]`.
     public var knownQueues: [String]
+    /// Most events received and not yet applied to the live state. Events are best-effort:
+    /// under a burst faster than the dashboard applies them the oldest waiting ones are
+    /// dropped and counted (`celery_dashboard_events_dropped_total`). Default 10 000 (at
+    /// least 100).
+    public var eventBufferLimit: Int
 
     /// Creates a configuration; every parameter has the default described on its property.
     public init(
         brokerURL: String, backendURL: String? = nil, address: String = "127.0.0.1", port: Int = 5555,
         readOnly: Bool = false, credentials: DashboardCredentials = DashboardCredentials(),
         recentTaskLimit: Int = 10_000, workerGrace: Duration = .seconds(10), inspectTimeout: Duration = .seconds(1),
-        rabbitManagementURL: String? = nil, knownQueues: [String] = ["celery"]
+        rabbitManagementURL: String? = nil, eventBufferLimit: Int = 10_000, knownQueues: [String] = ["celery"]
     ) {
         self.brokerURL = brokerURL
         self.backendURL = backendURL
@@ -47,6 +52,7 @@ public struct DashboardConfiguration: Sendable {
         self.inspectTimeout = inspectTimeout
         self.rabbitManagementURL = rabbitManagementURL
         self.knownQueues = knownQueues
+        self.eventBufferLimit = max(100, eventBufferLimit)
     }
 
     /// Whether ``address`` is a loopback address (`127.x`, `::1`, `localhost`).

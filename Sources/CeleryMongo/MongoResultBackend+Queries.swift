@@ -12,7 +12,9 @@ extension MongoResultBackend {
         let collection = options.taskCollection
         let codec = self.codec
         let (metas, skipped) = try await executor.run { client -> ([TaskMeta], [String]) in
-            let cursor = try client.collection(collection).aggregate(query.pipeline)
+            let handle = client.collection(collection)
+            let cursor = query.order == .newestFinishedFirst
+                ? try handle.find(query.filter, options: query.findOptions) : try handle.aggregate(query.pipeline)
             var metas: [TaskMeta] = []
             var skipped: [String] = []
             while let d = try cursor.next() {

@@ -16,6 +16,10 @@ public struct MongoTaskQuery: Sendable, Hashable {
         case oldestFirst
         /// Longest `runtime` first; only tasks with a recorded runtime match.
         case slowestFirst
+        /// Newest `date_done` first, sorted on the stored field itself (so an index on
+        /// `date_done` serves it, on MongoDB and nx-27017 alike); unfinished tasks (no
+        /// `date_done`) come after every finished one. Run with `find`, not an aggregation.
+        case newestFinishedFirst
     }
 
     /// Only these states (any of them). Default `nil`: all.
@@ -34,6 +38,10 @@ public struct MongoTaskQuery: Sendable, Hashable {
     public var order: Order
     /// At most this many results (1…10 000). Default 100.
     public var limit: Int
+    /// Only tasks that ran on this worker (needs extended results). Default `nil`.
+    public var worker: String? = nil
+    /// Skip this many matches first (paging done by the server). Default 0.
+    public var skip: Int = 0
 
     /// Creates a query; every parameter has the default described on its property.
     public init(
@@ -56,6 +64,7 @@ public struct MongoTaskQuery: Sendable, Hashable {
             f.append(BSONField("status", .document([BSONField("$in", .array(states.map { .string($0.rawValue) }))])))
         }
         if let name { f.append(BSONField("name", .string(name))) }
+        if let worker { f.append(BSONField("worker", .string(worker))) }
         // The window as one condition per bound under $and: the same as {$gte, $lt} in one
         // document, which nx-27017's aggregation $match gets wrong (see Docs/mongodb.md).
         func window(_ field: String) -> [BSONValue] {
@@ -86,6 +95,11 @@ public struct MongoTaskQuery: Sendable, Hashable {
         let limitStage: BSONValue = .document([BSONField("$limit", .int64(Int64(min(max(limit, 1), 10_000))))])
         var stages: [BSONValue] = [.document([BSONField("$match", .document(filter))])]
         switch order {
+        case .newestFinishedFirst:
+            // Served by find (see findOptions); as a pipeline for completeness.
+            stages.append(.document([BSONField("$sort", .document([BSONField("date_done", .int32(-1))]))]))
+            if skip > 0 { stages.append(.document([BSONField("$skip", .int64(Int64(skip)))])) }
+            stages.append(limitStage)
         case .slowestFirst:
             stages.append(.document([BSONField("$sort", .document([BSONField("runtime", .int32(-1)), BSONField("_id", .int32(1))]))]))
             stages.append(limitStage)
@@ -98,5 +112,13 @@ public struct MongoTaskQuery: Sendable, Hashable {
             stages.append(.document([BSONField("$project", .document([BSONField("_celery_t", .int32(0))]))]))
         }
         return stages
+    }
+
+    /// `find` options for ``Order/newestFinishedFirst``: sort on `date_done`, skip, limit.
+    var findOptions: [BSONField] {
+        var o: [BSONField] = [BSONField("sort", .document([BSONField("date_done", .int32(-1))]))]
+        if skip > 0 { o.append(BSONField("skip", .int64(Int64(skip)))) }
+        o.append(BSONField("limit", .int64(Int64(min(max(limit, 1), 10_000)))))
+        return o
     }
 }

@@ -148,9 +148,9 @@ public final class RESPCommandHandler: ChannelDuplexHandler {
         case .complete(let v):
             promises.removeFirst().promise.succeed(v)
         case .push(let m):
-            pushes?.yield(m)
+            if let pushes { RedisPushBuffer.record(pushes.yield(m)) }
         case .pushAndComplete(let m, let v):
-            pushes?.yield(m)
+            if let pushes { RedisPushBuffer.record(pushes.yield(m)) }
             promises.removeFirst().promise.succeed(v)
         case .unexpected(let v):
             fail(context: context, RESPError(.protocolViolation, "unexpected reply from \(peer) with no command in flight: \(v)"))

@@ -29,6 +29,10 @@ public struct RedisConfiguration: Sendable {
     /// one whose oldest non-blocking command got no reply for a whole interval is closed):
     /// a half-open connection is found within twice this. `nil` turns it off. Default 5 s.
     public var healthCheckInterval: Duration? = .seconds(5)
+    /// Most pub/sub messages waiting to be read on a subscribed connection and in a
+    /// ``RedisSubscriber``; beyond it the oldest is dropped and counted (see
+    /// ``RedisPushBuffer``). Default ``RedisPushBuffer/defaultLimit`` (100 000).
+    public var pushBufferLimit: Int = RedisPushBuffer.defaultLimit
     /// Query parameters from the URL, in order.
     public var query: [(name: String, value: String)]
 

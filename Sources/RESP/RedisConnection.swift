@@ -12,7 +12,9 @@ public final class RedisConnection: Sendable {
     /// The configuration it was opened with.
     public let configuration: RedisConfiguration
     /// Pub/sub pushes (messages and confirmations) received on this connection; finishes
-    /// when the connection closes. Only a subscribed connection receives any.
+    /// when the connection closes. Only a subscribed connection receives any. At most
+    /// `configuration.pushBufferLimit` wait unread; beyond that the oldest is dropped
+    /// (counted in ``RedisPushBuffer/dropped``).
     public let pushes: AsyncStream<RedisPubSubMessage>
     private let channel: any Channel
 
@@ -30,7 +32,8 @@ public final class RedisConnection: Sendable {
         parser: RESPParser = RESPParser(), logger: Logger = Logger(label: "resp")
     ) async throws -> RedisConnection {
         let peer = configuration.peer
-        let (stream, continuation) = AsyncStream<RedisPubSubMessage>.makeStream()
+        let (stream, continuation) = AsyncStream<RedisPubSubMessage>.makeStream(
+            bufferingPolicy: RedisPushBuffer.policy(configuration.pushBufferLimit))
         let sslContext: NIOSSLContext?
         do {
             sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }

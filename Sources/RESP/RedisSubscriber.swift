@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A dedicated pub/sub connection that survives reconnects.
 ///
@@ -9,8 +10,14 @@ import NIOPosix
 /// `SUBSCRIBE`/`PSUBSCRIBE`, logging how long it was away: messages published during that
 /// gap are lost (pub/sub keeps nothing for absent subscribers).
 public actor RedisSubscriber {
-    /// Published messages, in arrival order; finishes after ``close()``.
+    /// Published messages, in arrival order; finishes after ``close()``. At most
+    /// `configuration.pushBufferLimit` wait unread: a reader that falls further behind
+    /// loses the oldest (counted in ``dropped`` and logged).
     public nonisolated let messages: AsyncStream<RedisPubSubMessage>
+    private nonisolated let droppedCount = Atomic<Int>(0)
+    /// Messages this subscriber dropped because its reader fell more than
+    /// `configuration.pushBufferLimit` messages behind.
+    public nonisolated var dropped: Int { droppedCount.load(ordering: .relaxed) }
     private let output: AsyncStream<RedisPubSubMessage>.Continuation
     private let configuration: RedisConfiguration
     private let connector: any RedisConnector
@@ -39,7 +46,8 @@ public actor RedisSubscriber {
         self.group = group
         self.logger = logger
         self.backoff = backoff
-        (messages, output) = AsyncStream<RedisPubSubMessage>.makeStream()
+        (messages, output) = AsyncStream<RedisPubSubMessage>.makeStream(
+            bufferingPolicy: RedisPushBuffer.policy(configuration.pushBufferLimit))
         let c = try await connector.connect(group: group, logger: logger)
         connection = c
         startPump(c)
@@ -91,9 +99,19 @@ public actor RedisSubscriber {
     }
 
     private func startPump(_ c: RedisConnection) {
+        let logger = self.logger, limit = configuration.pushBufferLimit, url = configuration.maskedURL
         pump = Task { [weak self] in
             for await m in c.pushes where m.isMessage {
-                self?.output.yield(m)
+                guard let self else { break }
+                if RedisPushBuffer.record(self.output.yield(m)) {
+                    // Logged at the first drop and then every 10 000th, not per message.
+                    let n = self.droppedCount.add(1, ordering: .relaxed).newValue
+                    if n == 1 || n % 10_000 == 0 {
+                        logger.warning(
+                            "pub/sub reader is more than \(limit) messages behind; dropping the oldest",
+                            metadata: ["redis": "\(url)", "dropped": "\(n)"])
+                    }
+                }
             }
             await self?.connectionLost()
         }

@@ -25,6 +25,10 @@ struct CeleryDashboardCommand: AsyncParsableCommand {
     var workerGrace: Double = 10
     @Option(name: .customLong("queues"), help: "Queues to list even when nothing names them (comma-separated).")
     var queues: String = "celery"
+    @Option(name: .customLong("rabbitmq-management"), help: ArgumentHelp("RabbitMQ management API base URL (default: http://<broker user:password@host>:15672/; counts only when it does not answer).", valueName: "URL"))
+    var rabbitmqManagement: String?
+    @Option(name: .customLong("event-buffer"), help: "Most events waiting to be applied; a faster burst drops the oldest (counted in /metrics).")
+    var eventBuffer: Int = 10_000
 
     func env(_ k: String) -> String? { ProcessInfo.processInfo.environment[k].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -40,6 +44,7 @@ struct CeleryDashboardCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard workerGrace > 0 else { throw ValidationError("--worker-grace must be positive") }
         guard maxTasks >= 100 else { throw ValidationError("--max-tasks must be at least 100") }
+        guard eventBuffer >= 100 else { throw ValidationError("--event-buffer must be at least 100") }
         _ = try credentials()
     }
 
@@ -49,6 +54,7 @@ struct CeleryDashboardCommand: AsyncParsableCommand {
         let config = DashboardConfiguration(
             brokerURL: connection.brokerURL(), backendURL: connection.backendURL, address: address, port: port, readOnly: readOnly,
             credentials: try credentials(), recentTaskLimit: maxTasks, workerGrace: .milliseconds(Int64(workerGrace * 1000)),
+            rabbitManagementURL: rabbitmqManagement ?? env("CELERY_DASHBOARD_RABBITMQ_MANAGEMENT"), eventBufferLimit: eventBuffer,
             knownQueues: queues.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let server: DashboardServer
         do { server = try await DashboardServer(configuration: config, logger: logger) } catch let e as DashboardError {

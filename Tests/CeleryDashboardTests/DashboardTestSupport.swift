@@ -19,6 +19,7 @@ enum Servers {
     static func redis() throws -> String { try url("CELERY_TEST_REDIS_URL") }
     static func amqp() throws -> String { try url("CELERY_TEST_AMQP_URL") }
     static func mongo() throws -> String { try url("CELERY_TEST_MONGO_URL") }
+    static func amqpManagement() throws -> String { try url("CELERY_TEST_AMQP_MANAGEMENT_URL") }
     static func unique(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
 }
 
@@ -30,11 +31,12 @@ final class LiveDashboard: Sendable {
     let token: String
 
     init(broker: String, backend: String?, token: String = "test-token", basic: [DashboardCredentials.BasicCredential] = [],
-         readOnly: Bool = false, queues: [String] = ["celery"]) async throws {
+         readOnly: Bool = false, queues: [String] = ["celery"], management: String? = nil) async throws {
         self.token = token
         let config = DashboardConfiguration(
             brokerURL: broker, backendURL: backend, port: 0, readOnly: readOnly,
-            credentials: DashboardCredentials(basic: basic, token: token), workerGrace: .seconds(6), knownQueues: queues)
+            credentials: DashboardCredentials(basic: basic, token: token), workerGrace: .seconds(6), rabbitManagementURL: management,
+            knownQueues: queues)
         server = try await DashboardServer(configuration: config)
         let s = server
         runner = Task { try await s.run() }

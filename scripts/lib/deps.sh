@@ -20,6 +20,8 @@ ensure_build_deps() {
   command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
   command -v swift >/dev/null || { echo "swift not found (expected in PATH or /opt/swift/usr/bin)" >&2; return 1; }
   ensure_apt libmongoc-dev libbson-dev pkg-config
+  # curl: rabbitmq.sh probes the management API with it; the dashboard tests use it too.
+  ensure_apt curl
 }
 
 # The Python venv with the servers and the Celery reference implementation.

@@ -6,7 +6,10 @@
 # Exports CELERY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/ after a successful start, and
 # CELERY_TEST_AMQPS_URL=amqps://guest:guest@localhost:PORT+1/?ssl_ca_certs=… for the node's TLS
 # listener (a private CA and server certificate made with openssl in the node's directory).
-# Everything listens on loopback only: AMQP, Erlang distribution and epmd. No systemd.
+# rabbitmq_start also enables the management plugin on 127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-PORT+9}
+# (guest, loopback only) and exports CELERY_TEST_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:P/;
+# RABBITMQ_MANAGEMENT=0 leaves it off. (Cluster nodes from rabbitmq-cluster.sh never get it.)
+# Everything listens on loopback only: AMQP, management HTTP, Erlang distribution and epmd. No systemd.
 
 rabbitmq__vars() {
     RABBITMQ_PORT="${RABBITMQ_PORT:-25672}"
@@ -15,6 +18,12 @@ rabbitmq__vars() {
     RABBITMQ_TEST_NODE="${RABBITMQ_TEST_NODE:-swiftceleryrmq${RABBITMQ_PORT}@localhost}"
     RABBITMQ_TEST_DIR="${RABBITMQ_TEST_DIR:-${RUN_DIR:-${TMPDIR:-/tmp}}/swift-celery-rabbitmq-${RABBITMQ_PORT}}"
     RABBITMQ_TEST_BIN="${RABBITMQ_TEST_BIN:-/usr/lib/rabbitmq/bin}"
+    RABBITMQ_MANAGEMENT_PORT="${RABBITMQ_MANAGEMENT_PORT:-$((RABBITMQ_PORT + 9))}"
+}
+
+# Whether the management API answers GET /api/overview (with the test user) on its port.
+rabbitmq__management_ready() {
+    curl -fsS -m 2 -u guest:guest -o /dev/null "http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT/api/overview" 2>/dev/null
 }
 
 rabbitmq__install() {
@@ -51,7 +60,7 @@ rabbitmq__env() {
         RABBITMQ_ADVANCED_CONFIG_FILE="$RABBITMQ_TEST_DIR/advanced.config" \
         RABBITMQ_CONF_ENV_FILE="$RABBITMQ_TEST_DIR/rabbitmq-env.conf" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$RABBITMQ_TEST_DIR/enabled_plugins" \
-        RABBITMQ_ENABLED_PLUGINS="" \
+        RABBITMQ_ENABLED_PLUGINS="${RABBITMQ__PLUGINS:-}" \
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
         RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
         "$@"
@@ -83,6 +92,9 @@ rabbitmq__export_urls() {
     if [ -f "$RABBITMQ_TEST_DIR/tls/server.pem" ]; then
         export CELERY_TEST_AMQPS_URL="amqps://guest:guest@localhost:$((RABBITMQ_PORT + 1))/?ssl_ca_certs=$RABBITMQ_TEST_DIR/tls/ca.pem"
     fi
+    if [ "${RABBITMQ_MANAGEMENT:-1}" != 0 ] && rabbitmq__management_ready; then
+        export CELERY_TEST_AMQP_MANAGEMENT_URL="http://guest:guest@127.0.0.1:$RABBITMQ_MANAGEMENT_PORT/"
+    fi
 }
 
 rabbitmq__boot() {
@@ -93,7 +105,16 @@ rabbitmq__boot() {
         chmod 400 "$RABBITMQ_TEST_DIR/home/.erlang.cookie"
     fi
     : > "$RABBITMQ_TEST_DIR/rabbitmq-env.conf"
-    echo "[]." > "$RABBITMQ_TEST_DIR/enabled_plugins"
+    # The management plugin only for nodes started by rabbitmq_start/rabbitmq_restart (set per
+    # call as RABBITMQ__WITH_MANAGEMENT=1), through RABBITMQ_ENABLED_PLUGINS and the enabled_plugins
+    # file, no rabbitmq-plugins call.
+    local mgmt=0
+    if [ "${RABBITMQ__WITH_MANAGEMENT:-0}" = 1 ] && [ "${RABBITMQ_MANAGEMENT:-1}" != 0 ]; then mgmt=1; fi
+    if [ $mgmt = 1 ]; then
+        echo "[rabbitmq_management]." > "$RABBITMQ_TEST_DIR/enabled_plugins"
+    else
+        echo "[]." > "$RABBITMQ_TEST_DIR/enabled_plugins"
+    fi
     echo "[]." > "$RABBITMQ_TEST_DIR/advanced.config"
     cat > "$RABBITMQ_TEST_DIR/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$RABBITMQ_PORT
@@ -103,6 +124,15 @@ log.console = false
 vm_memory_high_watermark.relative = 0.6
 disk_free_limit.absolute = 50MB
 CONF
+    if [ $mgmt = 1 ]; then
+        cat >> "$RABBITMQ_TEST_DIR/rabbitmq.conf" <<CONF
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $RABBITMQ_MANAGEMENT_PORT
+management.rates_mode = basic
+# Statistics every second (default 5 s), so tests see queue numbers sooner.
+collect_statistics_interval = 1000
+CONF
+    fi
     if rabbitmq__tls_files; then
         cat >> "$RABBITMQ_TEST_DIR/rabbitmq.conf" <<CONF
 listeners.ssl.1 = 127.0.0.1:$((RABBITMQ_PORT + 1))
@@ -113,15 +143,24 @@ ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 CONF
     fi
-    rabbitmq__env setsid "$RABBITMQ_TEST_BIN/rabbitmq-server" \
+    local plugins=""
+    [ $mgmt = 1 ] && plugins=rabbitmq_management
+    RABBITMQ__PLUGINS="$plugins" rabbitmq__env setsid "$RABBITMQ_TEST_BIN/rabbitmq-server" \
         > "$RABBITMQ_TEST_DIR/server.out" 2>&1 < /dev/null &
     echo $! > "$RABBITMQ_TEST_DIR/launcher.pid"
     local i
     for i in $(seq 1 120); do
         if rabbitmq__env "$RABBITMQ_TEST_BIN/rabbitmq-diagnostics" -q -n "$RABBITMQ_TEST_NODE" \
             check_port_listener "$RABBITMQ_PORT" >/dev/null 2>&1; then
+            if [ $mgmt = 1 ]; then
+                # AMQP is up; the management listener comes a moment later (probed for up to 30 s).
+                local j
+                for j in $(seq 1 150); do rabbitmq__management_ready && break; sleep 0.2; done
+                rabbitmq__management_ready ||
+                    echo "rabbitmq.sh: management API did not answer on 127.0.0.1:$RABBITMQ_MANAGEMENT_PORT; continuing without it" >&2
+            fi
             rabbitmq__export_urls
-            echo "rabbitmq.sh: node $RABBITMQ_TEST_NODE listening on 127.0.0.1:$RABBITMQ_PORT" >&2
+            echo "rabbitmq.sh: node $RABBITMQ_TEST_NODE listening on 127.0.0.1:$RABBITMQ_PORT$([ $mgmt = 1 ] && echo " (management API on 127.0.0.1:$RABBITMQ_MANAGEMENT_PORT)")" >&2
             return 0
         fi
         if ! kill -0 "$(cat "$RABBITMQ_TEST_DIR/launcher.pid")" 2>/dev/null; then
@@ -169,7 +208,7 @@ rabbitmq_start() {
         echo "rabbitmq.sh: reusing running node $RABBITMQ_TEST_NODE on 127.0.0.1:$RABBITMQ_PORT" >&2
         return 0
     fi
-    rabbitmq__boot && return 0
+    RABBITMQ__WITH_MANAGEMENT=1 rabbitmq__boot && return 0
     # A failed start is most often Erlang distribution ("nodistribution"): an epmd left on our
     # private port by an earlier run in a bad state. Stop that epmd and try once more.
     echo "rabbitmq.sh: start failed; restarting epmd on port $RABBITMQ_TEST_EPMD_PORT and retrying once" >&2
@@ -182,7 +221,7 @@ rabbitmq_start() {
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     fi
     sleep 1
-    rabbitmq__boot
+    RABBITMQ__WITH_MANAGEMENT=1 rabbitmq__boot
 }
 
 # Stops the node only (keeps epmd and the data directory).
@@ -204,19 +243,19 @@ rabbitmq__halt() {
 rabbitmq_restart() {
     rabbitmq__vars
     rabbitmq__halt
-    rabbitmq__boot
+    RABBITMQ__WITH_MANAGEMENT=1 rabbitmq__boot
 }
 
 rabbitmq_stop() {
     rabbitmq__vars
     if [ "${RABBITMQ__FOREIGN:-0}" = 1 ]; then
         echo "rabbitmq.sh: leaving the node we reused on 127.0.0.1:$RABBITMQ_PORT running" >&2
-        unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL RABBITMQ__FOREIGN
+        unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL CELERY_TEST_AMQP_MANAGEMENT_URL RABBITMQ__FOREIGN
         return 0
     fi
     rabbitmq__halt
     # Stop the epmd our node started (it listens on our private port only).
     rabbitmq__env epmd -port "$RABBITMQ_TEST_EPMD_PORT" -kill >/dev/null 2>&1 || true
     if [ "${RABBITMQ_KEEP_DATA:-0}" != 1 ]; then rm -rf "$RABBITMQ_TEST_DIR"; fi
-    unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL
+    unset CELERY_TEST_AMQP_URL CELERY_TEST_AMQPS_URL CELERY_TEST_AMQP_MANAGEMENT_URL
 }

@@ -221,6 +221,7 @@ extension Dashboard {
             "oldest_age_seconds": q.oldestAge.map(JSONValue.double) ?? .null,
             "dead_letters": q.deadLetters.map { .int(Int64($0)) } ?? .null,
             "consumed_by": .array(q.consumedBy.map(JSONValue.string)),
+            "publish_rate": q.publishRate.map(JSONValue.double) ?? .null, "deliver_rate": q.deliverRate.map(JSONValue.double) ?? .null,
         ]
     }
 

@@ -1,3 +1,4 @@
+import RESP
 import Celery
 import Foundation
 
@@ -16,8 +17,8 @@ extension Dashboard {
                 out += "celery_tasks{name=\"\(label(name))\",state=\"\(label(state))\"} \(n)\n"
             }
         }
-        if let q = app.backend as? any ResultQuerying, let counts = try? await q.countsByState() {
-            out += "# HELP celery_stored_results Results in the result backend, by state.\n# TYPE celery_stored_results gauge\n"
+        if let counts = storedCounts.current(app.backend as? any ResultQuerying) {
+            out += "# HELP celery_stored_results Results in the result backend, by state (counted at most once a minute).\n# TYPE celery_stored_results gauge\n"
             for (state, n) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 out += "celery_stored_results{state=\"\(label(state.rawValue))\"} \(n)\n"
             }
@@ -47,11 +48,16 @@ extension Dashboard {
             for q in queues { if let a = q.oldestAge { out += "celery_queue_latency_seconds{queue=\"\(label(q.name))\"} \(num(a))\n" } }
             out += "# HELP celery_queue_unacked Messages delivered and not yet acknowledged.\n# TYPE celery_queue_unacked gauge\n"
             for q in queues { if let u = q.unacked { out += "celery_queue_unacked{queue=\"\(label(q.name))\"} \(u)\n" } }
+            out += "# HELP celery_queue_consumers Consumers attached to a queue (when the broker tells).\n# TYPE celery_queue_consumers gauge\n"
+            for q in queues { if let c = q.consumers { out += "celery_queue_consumers{queue=\"\(label(q.name))\"} \(c)\n" } }
             out += "# HELP celery_queue_dead_letters Messages in a queue's dead-letter place.\n# TYPE celery_queue_dead_letters gauge\n"
             for q in queues { if let d = q.deadLetters { out += "celery_queue_dead_letters{queue=\"\(label(q.name))\"} \(d)\n" } }
         }
         out += "# HELP celery_dashboard_events_total Events received by the dashboard.\n# TYPE celery_dashboard_events_total counter\n"
         out += "celery_dashboard_events_total \(cluster.eventCount)\n"
+        out += "# HELP celery_dashboard_events_dropped_total Events dropped under a burst (best-effort): in the dashboard's event buffer, or in the Redis pub/sub buffer of this process.\n# TYPE celery_dashboard_events_dropped_total counter\n"
+        out += "celery_dashboard_events_dropped_total{buffer=\"dashboard\"} \(eventsDropped)\n"
+        out += "celery_dashboard_events_dropped_total{buffer=\"redis_pubsub\"} \(RedisPushBuffer.dropped)\n"
         out += "# HELP celery_dashboard_tasks_in_memory Tasks held in the dashboard's ring.\n# TYPE celery_dashboard_tasks_in_memory gauge\n"
         out += "celery_dashboard_tasks_in_memory \(cluster.taskCount)\n"
         return out

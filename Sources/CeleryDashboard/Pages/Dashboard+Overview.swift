@@ -45,15 +45,25 @@ extension Dashboard {
         return HTML.page("Overview", active: "Overview", csrf: csrf, readOnly: ro, message: message, live: true, body: body)
     }
 
-    static let queueHeaders = ["queue", "waiting", "by priority", "unacked", "consumed by", "latency (oldest)", "dead letters", ""]
+    static let queueHeaders = ["queue", "waiting", "by priority", "unacked", "consumed by", "latency (oldest)", "dead letters", "in / out per s", ""]
+
+    /// The workers consuming a queue (and the broker's consumer count when it tells).
+    static func consumers(_ q: QueueInfo) -> String {
+        let n = q.consumers.map { " (\($0) consumer\($0 == 1 ? "" : "s"))" } ?? ""
+        if q.consumedBy.isEmpty { return q.consumers.map { $0 > 0 } == true ? "other\(n)" : "<span class=\"warn\">no worker</span>\(n)" }
+        return HTML.esc(q.consumedBy.joined(separator: ", ")) + n
+    }
+
+    static func rate(_ r: Double?) -> String { r.map { String(format: "%.1f", $0) } ?? "–" }
 
     static func queueRow(_ q: QueueInfo) -> [String] {
         [
             "<a href=\"/queue/\(IDPath.encode(q.name))\">\(HTML.esc(q.name))</a>", "<span class=\"num\">\(q.messages)</span>",
             q.byPriority.isEmpty ? "–" : q.byPriority.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
             q.unacked.map(String.init) ?? "–",
-            q.consumedBy.isEmpty ? "<span class=\"warn\">no worker</span>" : HTML.esc(q.consumedBy.joined(separator: ", ")),
+            consumers(q),
             HTML.duration(q.oldestAge), q.deadLetters.map(String.init) ?? "–",
+            q.publishRate == nil && q.deliverRate == nil ? "–" : "\(rate(q.publishRate)) / \(rate(q.deliverRate))",
             "<a href=\"/queue/\(IDPath.encode(q.name))\">browse</a>",
         ]
     }

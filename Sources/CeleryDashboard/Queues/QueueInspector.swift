@@ -19,6 +19,10 @@ public struct QueueInfo: Sendable, Hashable {
     public var deadLetters: Int?
     /// Workers that consume it (from `inspect active_queues`).
     public var consumedBy: [String]
+    /// Messages published to it per second, when the broker tells (RabbitMQ management API).
+    public var publishRate: Double?
+    /// Messages delivered from it per second, when the broker tells (RabbitMQ management API).
+    public var deliverRate: Double?
 }
 
 /// A message waiting in a queue, seen without taking it.
@@ -53,7 +57,7 @@ public struct DeadLetter: Sendable, Hashable {
 
 /// What a broker lets the dashboard see of its queues. Implementations: Redis (every
 /// kombu binding, priorities, unacked, latency, browse, dead letters) and RabbitMQ
-/// (passive-declare counts of known queues; dead-letter counts).
+/// (the management API where it is enabled, else passive-declare counts of known queues).
 protocol QueueInspector: Sendable {
     /// What this inspector can and cannot see, shown on the queues page.
     var note: String { get }

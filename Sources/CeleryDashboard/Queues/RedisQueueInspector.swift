@@ -22,7 +22,7 @@ final class RedisQueueInspector: QueueInspector {
     static let unackedScanLimit = 10_000
 
     let pool: RedisConnectionPool
-    private let firstSeen = Mutex<[String: Double]>([:])
+    private let ages = MessageAgeTracker()
 
     init(url: String) throws {
         let config = try RedisConfiguration(url: url)
@@ -88,7 +88,7 @@ final class RedisQueueInspector: QueueInspector {
             out.append(info)
         }
         // Forget messages no longer at a tail (bounded memory).
-        firstSeen.withLock { m in m = m.filter { seenTags.contains($0.key) } }
+        ages.forget(except: seenTags)
         return out
     }
 
@@ -97,20 +97,8 @@ final class RedisQueueInspector: QueueInspector {
         guard case .object(let env)? = try? JSONCoding.parse(raw) else { return nil }
         let headers = env["headers"]?.objectValue ?? [:]
         let props = env["properties"]?.objectValue ?? [:]
-        if let ts = headers["timestamp"]?.doubleValue ?? props["timestamp"]?.doubleValue { return max(0, now - ts) }
-        if let eta = headers["eta"]?.stringValue.flatMap(CeleryDate.parse) {
-            let due = eta.timeIntervalSince1970
-            if due > now { return 0 }
-            return now - due
-        }
         let tag = props["delivery_tag"]?.stringValue ?? headers["id"]?.stringValue ?? Hex.encode(Array(raw.prefix(64)))
-        seen.insert(tag)
-        let first = firstSeen.withLock { m -> Double in
-            if let t = m[tag] { return t }
-            m[tag] = now
-            return now
-        }
-        return now - first
+        return ages.age(headers: headers, timestamp: props["timestamp"]?.doubleValue, tag: tag, now: now, seen: &seen)
     }
 
     /// Unacked deliveries per queue, from the routing key kombu stores with each (`[message, exchange, routing_key]`).

@@ -2,6 +2,7 @@ import Celery
 import CeleryMongo
 import CeleryRedis
 import Foundation
+import Logging
 import RESP
 
 /// A filter over tasks, for `/api/tasks` and the tasks page.
@@ -49,8 +50,9 @@ public struct TaskFilter: Sendable, Hashable {
 }
 
 /// Task history from the result backend, merged with the live ring: what survives a
-/// dashboard restart. MongoDB and memory backends are queried (state, name, time window,
-/// newest first); the Redis backend, which has no index, by a bounded `SCAN` of
+/// dashboard restart. MongoDB is queried and paged by the server on the indexes the
+/// dashboard creates (``MongoResultBackend/ensureHistoryIndexes()``); the memory backend
+/// in memory; the Redis backend, which has no index, by a bounded `SCAN` of
 /// `celery-task-meta-*` keys (at most ``redisScanLimit``).
 final class TaskHistory: Sendable {
     /// Most Redis result keys read per query.
@@ -82,6 +84,7 @@ final class TaskHistory: Sendable {
 
     /// Tasks matching `filter`, newest first: the live ring merged with the backend.
     func find(_ filter: TaskFilter, live: [TaskRecord]) async throws -> [TaskRecord] {
+        if let mongo = backend as? MongoResultBackend { return try await findMongo(mongo, filter, live: live) }
         let wanted = filter.offset + filter.limit
         var stored: [TaskRecord] = []
         if let backend {
@@ -95,18 +98,47 @@ final class TaskHistory: Sendable {
                 stored = try await scanRedis(redis, query: query)
             }
         }
+        return Self.merge(stored, live: live, filter: filter, skip: filter.offset)
+    }
+
+    /// The live ring merged with stored records, newest first, one page after `skip`.
+    static func merge(_ stored: [TaskRecord], live: [TaskRecord], filter: TaskFilter, skip: Int, liveOnlyUntil: Double? = nil) -> [TaskRecord] {
         var byId: [String: TaskRecord] = [:]
         for t in stored { byId[t.id] = t }
         var merged: [TaskRecord] = []
         var seen = Set<String>()
         for var t in live {
-            if let s = byId[t.id] { t.fill(from: s) }
+            let s = byId[t.id]
+            if let s { t.fill(from: s) }
+            // With server-side paging, live tasks outside this page are left to their own page.
+            if s == nil, let bound = liveOnlyUntil, t.timestamp < bound { continue }
             if filter.matches(t) { merged.append(t) }
             seen.insert(t.id)
         }
         for t in stored where !seen.contains(t.id) && filter.matches(t) { merged.append(t) }
         merged.sort { $0.timestamp > $1.timestamp }
-        return Array(merged.dropFirst(filter.offset).prefix(filter.limit))
+        return Array(merged.dropFirst(skip).prefix(filter.limit))
+    }
+
+    /// MongoDB: state, name, worker and time window filtered, sorted (newest `date_done`
+    /// first, on the history indexes) and paged (skip/limit) by the server, so a page costs
+    /// the same with 1 000 000 results as with 1000. Only a text filter reads a wider window
+    /// (at most ``wideFetch`` rows after the page's offset) and filters it here. Live tasks
+    /// not stored yet (running, or their result not written) join the first page.
+    private func findMongo(_ mongo: MongoResultBackend, _ filter: TaskFilter, live: [TaskRecord]) async throws -> [TaskRecord] {
+        let text = filter.text.map { !$0.isEmpty } ?? false
+        // No range condition for the time window: rows come newest first, so those at or
+        // after `since` are exactly the leading ones, and `matches` cuts the page there. (A
+        // range on `date_done` would be the same on MongoDB; nx-27017 answers it by a scan.)
+        var q = MongoTaskQuery(
+            states: filter.state.map { [TaskState($0)] }, name: filter.name, order: .newestFinishedFirst,
+            limit: text ? Self.wideFetch : filter.limit)
+        q.worker = filter.worker
+        q.skip = text ? 0 : filter.offset
+        let stored = try await mongo.tasks(q).map { TaskRecord(meta: $0) }
+        if text { return Self.merge(stored, live: live, filter: filter, skip: filter.offset) }
+        // Live records fill in stored ones; unstored live ones join the first page only.
+        return Self.merge(stored, live: live, filter: filter, skip: 0, liveOnlyUntil: filter.offset == 0 ? 0 : .infinity)
     }
 
     /// One task from the backend (`nil` when absent or no backend).
@@ -138,6 +170,21 @@ final class TaskHistory: Sendable {
         }
         metas.sort { ($0.dateDone ?? $0.dateStarted ?? .distantPast) > ($1.dateDone ?? $1.dateStarted ?? .distantPast) }
         return metas.prefix(query.limit).map { TaskRecord(meta: $0) }
+    }
+
+    /// Creates the MongoDB history indexes in the background (logged; a refusal is not fatal).
+    func prepare(logger: Logger) -> Task<Void, Never>? {
+        guard let mongo = backend as? MongoResultBackend else { return nil }
+        return Task {
+            let start = ContinuousClock.now
+            do {
+                let warnings = try await mongo.ensureHistoryIndexes()
+                for w in warnings { logger.warning("history index not created: \(w); pages sort without it") }
+                logger.info("history indexes ready", metadata: ["took": "\(ContinuousClock.now - start)"])
+            } catch {
+                logger.warning("history indexes not created: \(error)")
+            }
+        }
     }
 
     func close() async { await redis?.close() }
