@@ -143,6 +143,7 @@ let package = Package(
             dependencies: [
                 "Celery", "CeleryCommands", "CeleryAllTransports", "WebAppTasks",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,6 +154,7 @@ let package = Package(
         .target(
             name: "CeleryTestSupport",
             dependencies: [
+                "Celery", "RESP", "AMQP091",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -185,7 +187,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Tests.
-        .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryTests", dependencies: ["Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "RESPTests", dependencies: [
             "RESP", "CeleryTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -193,14 +195,14 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "AMQP091Tests", dependencies: [
-            "AMQP091",
+            "AMQP091", "CeleryTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "CeleryRedisTests", dependencies: ["CeleryRedis", "RESP", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "CeleryRabbitMQTests", dependencies: ["CeleryRabbitMQ", "AMQP091", "Celery", "ExampleTasks", "CeleryTestSupport"]),
-        .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks"]),
+        .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
         // Python Celery 5 interop: our worker and client against theirs, over real servers.
@@ -217,7 +219,7 @@ let package = Package(
         // The web-app example end to end (runs celery-webapp-example as a process) and its codecs.
         .testTarget(name: "WebAppTests", dependencies: ["WebAppTasks", "Celery", "CeleryTestSupport"]),
         .testTarget(name: "CeleryDashboardTests", dependencies: [
-            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP", "AMQP091",
+            "CeleryDashboard", "Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks", "RESP", "AMQP091", "CeleryTestSupport",
         ]),
     ]
 )

@@ -36,12 +36,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Tasks the in-process worker runs at once.") var concurrency: Int = 2
     @Option(help: "Queue the tasks are sent to (and the in-process worker consumes).") var queue: String = "celery"
     @Option(name: .customLong("max-upload-bytes"), help: "Largest accepted upload (bytes).") var maxUploadBytes: Int = 8 << 20
+    @Option(name: .customLong("cleanup-every"), help: "Seconds between beat's webapp.cleanup_uploads runs (in-process: beat in the same service group; 0 = no beat).")
+    var cleanupEvery: Double = 0
+    @Option(name: .customLong("upload-max-age"), help: "Seconds an upload is kept before webapp.cleanup_uploads deletes it.")
+    var uploadMaxAge: Double = 3600
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds a warm shutdown of the in-process worker waits for running tasks.")
     var shutdownTimeout: Double = 30
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard cleanupEvery >= 0, uploadMaxAge >= 0 else { throw ValidationError("--cleanup-every and --upload-max-age must not be negative") }
         guard maxUploadBytes >= 1024 else { throw ValidationError("--max-upload-bytes must be at least 1024") }
         guard connection.backendURL != nil else {
             throw ValidationError("give --result-backend URL (env CELERY_RESULT_BACKEND): /jobs/<id> reads the task states from it")
@@ -78,13 +83,21 @@ struct ServeCommand: AsyncParsableCommand {
                 fflush(nil)
             },
             logger: logger)
+        // Beat (optional) sends the periodic cleanup; one beat per deployment (no lease here).
+        var beat: BeatScheduler?
+        if cleanupEvery > 0 {
+            beat = try BeatScheduler(
+                app: app,
+                entries: [BeatEntry(name: "cleanup-uploads", task: WebAppTasks.cleanupUploads, args: [.double(uploadMaxAge)], schedule: .interval(.seconds(double: cleanupEvery)))],
+                logger: logger)
+        }
         switch worker {
         case .external:
-            try await http.runService()
+            try await InProcessWorker.run(services: beat.map { [$0] } ?? [], http: http, worker: nil, logger: logger)
         case .inProcess:
             let w = Worker(app: app, options: WorkerOptions(
                 concurrency: concurrency, queues: [queue], hostname: "webapp@\(ProcessInfo.processInfo.hostName)", shutdownTimeout: .seconds(double: shutdownTimeout)))
-            try await InProcessWorker.run(http: http, worker: w, logger: logger)
+            try await InProcessWorker.run(services: beat.map { [$0] } ?? [], http: http, worker: w, logger: logger)
         }
         try? await app.close()
     }

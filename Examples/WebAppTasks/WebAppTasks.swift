@@ -6,6 +6,7 @@ import Foundation
 /// | name | arguments | does / returns |
 /// |---|---|---|
 /// | `webapp.send_welcome_mail` | email, name | writes `<outbox>/<task-id>.eml`; `{path, bytes, to}` |
+/// | `webapp.cleanup_uploads` | max_age_seconds | deletes older uploads; the count |
 /// | `webapp.make_thumbnail` | upload, max_side, format, pause_ms | scales `<data>/uploads/<upload>` to `<data>/thumbnails/<task-id>.<format>`, reporting PROGRESS `{current, total}`; `{path, format, width, height, bytes, source_width, source_height}` |
 ///
 /// Both are idempotent: the output file is named after the task id and replaced atomically,
@@ -15,6 +16,8 @@ public enum WebAppTasks {
     public static let sendWelcomeMail = "webapp.send_welcome_mail"
     /// `webapp.make_thumbnail`.
     public static let makeThumbnail = "webapp.make_thumbnail"
+    /// `webapp.cleanup_uploads` (sent by the app's beat with `--cleanup-every`).
+    public static let cleanupUploads = "webapp.cleanup_uploads"
     /// Largest accepted `max_side`: 1024 pixels.
     public static let maxThumbnailSide = 1024
 
@@ -37,6 +40,27 @@ public enum WebAppTasks {
                 try await thumbnail(ctx, settings: settings, upload: upload, maxSide: maxSide ?? 128, format: format ?? "png", pauseMs: pauseMs ?? 0)
             }
         }
+        app.task(cleanupUploads, options: TaskOptions(parameterNames: ["max_age_seconds"], blocking: true)) { (ctx, maxAge: Double) -> Int in
+            let n = try cleanup(settings: settings, maxAge: max(0, maxAge))
+            if n > 0 { ctx.logger.info("removed \(n) upload(s) older than \(maxAge)s") }
+            return n
+        }
+    }
+
+    /// Deletes uploads older than `maxAge` seconds (their thumbnails stay); returns how many.
+    /// Idempotent: a second run finds nothing more to delete.
+    static func cleanup(settings: WebAppSettings, maxAge: Double) throws -> Int {
+        let fm = FileManager.default
+        let names = (try? fm.contentsOfDirectory(atPath: settings.uploads)) ?? []
+        let cutoff = Date().addingTimeInterval(-maxAge)
+        var removed = 0
+        for n in names where WebAppSettings.isSafeFileName(n) {
+            let path = settings.uploads + "/" + n
+            if let d = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, d < cutoff, (try? fm.removeItem(atPath: path)) != nil {
+                removed += 1
+            }
+        }
+        return removed
     }
 
     static func thumbnail(_ ctx: TaskContext, settings: WebAppSettings, upload: String, maxSide: Int, format: String, pauseMs: Int) async throws -> JSONValue {

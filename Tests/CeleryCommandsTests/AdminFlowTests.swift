@@ -1,5 +1,6 @@
 import ArgumentParser
 import Celery
+import CeleryTestSupport
 import ExampleTasks
 import Foundation
 import Testing
@@ -118,14 +119,6 @@ import Testing
     }
 }
 
-func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
-}
 
 @Suite struct EventStateTests {
     @Test func aWorkerIsOfflineAfterTwoMissedHeartbeats() {

@@ -3,6 +3,7 @@ import CeleryDashboard
 import CeleryMongo
 import CeleryRabbitMQ
 import CeleryRedis
+import CeleryTestSupport
 import ExampleTasks
 import Foundation
 #if canImport(FoundationNetworking)
@@ -12,15 +13,12 @@ import Testing
 
 /// Servers from the test script (scripts/test.sh starts them and exports these).
 enum Servers {
-    static let env = ProcessInfo.processInfo.environment
-    static func url(_ name: String) throws -> String {
-        try #require(env[name].flatMap { $0.isEmpty ? nil : $0 }, "\(name) must be set: scripts/test.sh starts the servers")
-    }
-    static func redis() throws -> String { try url("CELERY_TEST_REDIS_URL") }
-    static func amqp() throws -> String { try url("CELERY_TEST_AMQP_URL") }
-    static func mongo() throws -> String { try url("CELERY_TEST_MONGO_URL") }
-    static func amqpManagement() throws -> String { try url("CELERY_TEST_AMQP_MANAGEMENT_URL") }
-    static func unique(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
+    static var env: [String: String] { LiveServers.environment }
+    static func redis() throws -> String { try LiveServers.required(LiveServers.redisVariable) }
+    static func amqp() throws -> String { try LiveServers.required(LiveServers.amqpVariable) }
+    static func mongo() throws -> String { try LiveServers.required(LiveServers.mongoVariable) }
+    static func unique(_ base: String) -> String { LiveServers.unique(base) }
+    static func amqpManagement() throws -> String { try LiveServers.required("CELERY_TEST_AMQP_MANAGEMENT_URL") }
 }
 
 /// A dashboard served on a free port for one test, and a small HTTP client for it.
@@ -125,15 +123,6 @@ func stopWorker(_ w: (Worker, Task<Void, any Error>, Celery)) async {
     try? await w.2.close()
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
-}
 
 /// A session that returns redirects instead of following them and keeps no cookies, so
 /// tests see exactly what the server answered.

@@ -4,6 +4,7 @@ import CeleryRabbitMQ
 import CeleryRedis
 import Foundation
 import Testing
+import CeleryTestSupport
 
 /// Queue depth, priorities, latency, browsing, dead letters and purge, on real Redis and RabbitMQ.
 @Suite(.serialized) struct QueueTests {

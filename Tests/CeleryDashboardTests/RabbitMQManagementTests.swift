@@ -1,3 +1,4 @@
+import CeleryTestSupport
 import AMQP091
 import Celery
 import CeleryDashboard

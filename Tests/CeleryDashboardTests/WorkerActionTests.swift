@@ -2,6 +2,7 @@ import Celery
 import CeleryDashboard
 import Foundation
 import Testing
+import CeleryTestSupport
 
 /// The Flower-compatible API and the actions, seen on a real in-process worker over Redis
 /// with results in MongoDB.

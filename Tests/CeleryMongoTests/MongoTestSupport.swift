@@ -1,4 +1,5 @@
 import Celery
+import CeleryTestSupport
 import Foundation
 import Testing
 
@@ -7,16 +8,7 @@ import Testing
 /// The test server (`nx-27017`, started by `scripts/services/mongo.sh`), from
 /// `CELERY_TEST_MONGO_URL`. Unset: a recorded failure under `CI`, otherwise `nil` (skip).
 enum MongoTestServer {
-    static func url(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let url = env["CELERY_TEST_MONGO_URL"], !url.isEmpty { return url }
-        if env["CI"] != nil {
-            Issue.record("CELERY_TEST_MONGO_URL is not set (source scripts/services/mongo.sh and run mongo_start)", sourceLocation: sourceLocation)
-        } else {
-            print("note: CELERY_TEST_MONGO_URL unset; skipping MongoDB server tests")
-        }
-        return nil
-    }
+    static func url(sourceLocation: SourceLocation = #_sourceLocation) -> String? { LiveServers.mongo(sourceLocation: sourceLocation) }
 
     /// A backend on private collections (`t_<uuid>`, `g_<uuid>`), so tests do not interfere.
     static func backend(

@@ -1,21 +1,14 @@
 import AMQP091
 import Celery
 import CeleryRabbitMQ
+import CeleryTestSupport
 import Foundation
 import Testing
 
-/// The RabbitMQ under test (`CELERY_TEST_AMQP_URL`); unset fails in CI, else skips.
-func amqpURL() -> String? {
-    if let url = ProcessInfo.processInfo.environment["CELERY_TEST_AMQP_URL"], !url.isEmpty { return url }
-    if ProcessInfo.processInfo.environment["CI"] != nil {
-        Issue.record("CELERY_TEST_AMQP_URL is not set (source scripts/services/rabbitmq.sh; rabbitmq_start)")
-    } else {
-        print("note: CELERY_TEST_AMQP_URL not set; skipping a RabbitMQ test")
-    }
-    return nil
-}
+/// The RabbitMQ under test (``LiveServers/amqp(sourceLocation:)``): unset fails in CI, else skips.
+func amqpURL(sourceLocation: SourceLocation = #_sourceLocation) -> String? { LiveServers.amqp(sourceLocation: sourceLocation) }
 
-func unique(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
+func unique(_ base: String) -> String { LiveServers.unique(base) }
 
 /// Next delivery within `timeout`, or `nil`.
 func next(_ c: any MessageConsumer, within timeout: Duration = .seconds(5)) async throws -> Delivery? {

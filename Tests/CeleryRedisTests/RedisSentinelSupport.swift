@@ -1,3 +1,4 @@
+import CeleryTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import CeleryTestSupport
 import Celery
 import Foundation
 import Logging

@@ -1,21 +1,17 @@
 import Celery
+import CeleryTestSupport
 import Foundation
 import RESP
+import Testing
 
 @testable import CeleryRedis
 
 /// Live-test plumbing: `CELERY_TEST_REDIS_URL` (unset with `CI` set → the test fails).
 enum TestRedis {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "CELERY_TEST_REDIS_URL is not set but CI is: start scripts/services/redis.sh" }
-    }
-
+    /// `CELERY_TEST_REDIS_URL`; unset: a thrown ``MissingServer`` in CI, else `nil` (the test returns early).
     static func url() throws -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let u = env["CELERY_TEST_REDIS_URL"], !u.isEmpty { return u }
-        if env["CI"] != nil { throw Missing() }
-        print("note: CELERY_TEST_REDIS_URL unset; live Redis test skipped")
-        return nil
+        if LiveServers.inCI { return try LiveServers.required(LiveServers.redisVariable) }
+        return LiveServers.redis()
     }
 
     /// The test URL with another database number and extra query.
@@ -26,7 +22,7 @@ enum TestRedis {
         return "redis://\(auth)\(c.peer)/\(db)" + (query.isEmpty ? "" : "?\(query)")
     }
 
-    static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+    static func unique(_ prefix: String) -> String { LiveServers.unique(prefix) }
 
     static func message(_ n: Int, id: String = UUID().uuidString.lowercased(), priority: Int? = nil) -> BrokerMessage {
         BrokerMessage(

@@ -1,7 +1,7 @@
 /// Polls `condition` every `interval` (default 20 ms) until it holds or `timeout` (default
-/// 10 s) passes; returns whether it held (checked once more at the deadline).
+/// 15 s) passes; returns whether it held (checked once more at the deadline).
 public func eventually(
-    _ timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+    _ timeout: Duration = .seconds(15), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < deadline {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import Celery
 import ExampleTasks
+import CeleryTestSupport
 
 /// Every kind of bad input is rejected with a reason, dead-lettered, stored as FAILURE when
 /// it has an id, and the next message still runs.

@@ -3,6 +3,7 @@ import Testing
 
 @testable import Celery
 import ExampleTasks
+import CeleryTestSupport
 
 /// Execution slots: a body runs inline in its slot, a terminated one is replaced, blocking
 /// bodies run on the blocking pool, and every settlement is carried out.

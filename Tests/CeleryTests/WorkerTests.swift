@@ -3,6 +3,7 @@ import Testing
 
 @testable import Celery
 import ExampleTasks
+import CeleryTestSupport
 
 @Suite struct WorkerTests {
     @Test func runsATaskAndStoresItsResult() async throws {

@@ -1,26 +1,22 @@
+import CeleryTestSupport
 import Foundation
 import RESP
+import Testing
 
 /// Where the live tests find Redis: `CELERY_TEST_REDIS_URL`. Unset with `CI` set → the test
 /// fails; unset otherwise → `nil` (the test returns early with a note).
 enum TestRedis {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "CELERY_TEST_REDIS_URL is not set but CI is: start scripts/services/redis.sh" }
-    }
-
+    /// `CELERY_TEST_REDIS_URL`; unset: a thrown ``MissingServer`` in CI, else `nil` (the test returns early).
     static func url() throws -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let u = env["CELERY_TEST_REDIS_URL"], !u.isEmpty { return u }
-        if env["CI"] != nil { throw Missing() }
-        print("note: CELERY_TEST_REDIS_URL unset; live Redis test skipped")
-        return nil
+        if LiveServers.inCI { return try LiveServers.required(LiveServers.redisVariable) }
+        return LiveServers.redis()
     }
 
     static func configuration() throws -> RedisConfiguration? {
         try url().map { try RedisConfiguration(url: $0) }
     }
 
-    static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
+    static func unique(_ prefix: String) -> String { LiveServers.unique(prefix) }
 
     /// Starts a private daemonized `redis-server` with extra arguments on a free-ish port
     /// and returns the port (an argument `PORT` is replaced by it; a later `--port` wins). Stop it with `SHUTDOWN NOSAVE` (signals are blocked in

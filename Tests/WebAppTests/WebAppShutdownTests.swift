@@ -63,4 +63,25 @@ import Glibc
         #expect(await worker.stop() == 0, "\(worker.output.suffix(2000))")
         #expect(await reader.child.stop() == 0)
     }
+
+    /// HTTP server, worker and beat in one service group: beat's periodic cleanup runs through
+    /// the worker (an old upload disappears), and one SIGTERM stops all three (exit 0).
+    @Test func serverWorkerAndBeatInOneGroup() async throws {
+        guard let redis = LiveServers.redis(), let mongo = LiveServers.mongo() else { return }
+        let data = try TestImages.directory("beat")
+        try FileManager.default.createDirectory(atPath: data + "/uploads", withIntermediateDirectories: true)
+        let old = data + "/uploads/old-upload.ppm"
+        try TestImages.write(PPMCodec.encode(try TestImages.gradient()), old)
+        let app = try await WebAppProcess.start(
+            broker: redis, backend: mongo, data: data, queue: LiveServers.unique("webapp-beat"), extra: ["--cleanup-every", "0.3", "--upload-max-age", "0"])
+        defer { app.child.killNow() }
+        #expect(try await eventually(.seconds(30)) { !FileManager.default.fileExists(atPath: old) }, "\(app.child.output.suffix(2000))")
+        #expect(try await app.request("GET", "/healthcheck").status == 200)
+        kill(app.child.process.processIdentifier, SIGTERM)
+        #expect(await app.child.waitForExit(timeout: .seconds(60)) == 0, "\(app.child.output.suffix(3000))")
+        let out = app.child.output
+        #expect(out.contains("beat: sent webapp.cleanup_uploads"), "\(out.suffix(2000))")
+        #expect(out.contains("beat: stopped"), "\(out.suffix(2000))")
+        #expect(out.contains("worker stopped"), "\(out.suffix(2000))")
+    }
 }

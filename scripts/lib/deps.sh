@@ -1,5 +1,6 @@
 # Sourced by the scripts: installs what building and testing need, when missing.
-# Debian packages: libmongoc/libbson (the MongoDB C driver, linked by CeleryMongo) and pkg-config.
+# Debian packages: libmongoc/libbson (the MongoDB C driver, linked by CeleryMongo), pkg-config,
+# zlib (the web-app example's PNG codec) and netpbm (its tests).
 
 apt_updated=0
 ensure_apt() {
@@ -19,7 +20,8 @@ ensure_apt() {
 ensure_build_deps() {
   command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
   command -v swift >/dev/null || { echo "swift not found (expected in PATH or /opt/swift/usr/bin)" >&2; return 1; }
-  ensure_apt libmongoc-dev libbson-dev pkg-config
+  # zlib1g-dev: the web-app example's PNG codec (CZlib); netpbm: its tests compare our codec with pnmtopng/pngtopnm.
+  ensure_apt libmongoc-dev libbson-dev pkg-config zlib1g-dev netpbm
   # curl: rabbitmq.sh probes the management API with it; the dashboard tests use it too.
   ensure_apt curl
 }

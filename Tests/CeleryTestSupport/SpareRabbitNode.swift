@@ -9,13 +9,17 @@ import Glibc
 /// `kill -9` and restart on the same data. Port: `CELERY_TEST_AMQP_SPARE_PORT`, else the
 /// shared node's port + 20 (it also takes +1 for TLS, +10000 for epmd and +20000 for
 /// distribution, as the script does).
-final class SpareRabbitNode: Sendable {
-    let port: Int
-    let directory: String
-    var url: String { "amqp://guest:guest@127.0.0.1:\(port)/" }
+public final class SpareRabbitNode: Sendable {
+    /// Its AMQP port on 127.0.0.1.
+    public let port: Int
+    /// Its private directory (data, logs, pid file).
+    public let directory: String
+    /// `amqp://guest:guest@127.0.0.1:<port>/`.
+    public var url: String { "amqp://guest:guest@127.0.0.1:\(port)/" }
     private let script: String
 
-    init(basedOn sharedURL: String) throws {
+    /// A node whose port derives from the shared node's URL (not started yet).
+    public init(basedOn sharedURL: String) throws {
         let env = ProcessInfo.processInfo.environment
         if let p = env["CELERY_TEST_AMQP_SPARE_PORT"].flatMap(Int.init) {
             port = p
@@ -36,7 +40,7 @@ final class SpareRabbitNode: Sendable {
     /// The script's boot (which waits for the node by probing) runs to its end on a thread of
     /// its own, so no probe of it is left running (each probe is an Erlang VM that would start
     /// an epmd again after ``stop()``).
-    func start(timeout: Duration = .seconds(120)) async throws {
+    public func start(timeout: Duration = .seconds(120)) async throws {
         let booted: Int32 = await withCheckedContinuation { c in
             Thread { c.resume(returning: self.shell("rabbitmq__boot")) }.start()
         }
@@ -63,7 +67,7 @@ final class SpareRabbitNode: Sendable {
     }
 
     /// `kill -9` of the node's VM; returns once it is gone.
-    func kill9() throws {
+    public func kill9() throws {
         guard let pid = beamPid else { throw AMQPError(.invalidState, "spare node has no pid file in \(directory)") }
         kill(pid, SIGKILL)
         for _ in 0..<200 where kill(pid, 0) == 0 { usleep(20_000) }
@@ -71,7 +75,7 @@ final class SpareRabbitNode: Sendable {
     }
 
     /// Stops the node (SIGTERM, then SIGKILL after 20 s) and its epmd.
-    func stop() async throws {
+    public func stop() async throws {
         if let pid = beamPid {
             kill(pid, SIGTERM)
             var waited = 0
@@ -85,7 +89,7 @@ final class SpareRabbitNode: Sendable {
     }
 
     /// Kills whatever is left (the VM, then the epmd it started) and removes the directory.
-    func destroy() {
+    public func destroy() {
         if let pid = beamPid, kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         _ = shell("rabbitmq__env epmd -port \\\"\\$RABBITMQ_TEST_EPMD_PORT\\\" -kill >/dev/null 2>&1 || true")
         try? FileManager.default.removeItem(atPath: directory)

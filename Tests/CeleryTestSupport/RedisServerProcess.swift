@@ -8,12 +8,15 @@ import Glibc
 /// A private `redis-server` the test owns, with an append-only file fsynced on every write
 /// (`appendfsync always`), so that `kill -9` and a restart lose nothing the server
 /// acknowledged. Readiness is probed with `PING` (a reloading server answers `LOADING`).
-final class RedisServerProcess: Sendable {
-    let port: Int
-    let dir: URL
+public final class RedisServerProcess: Sendable {
+    /// Its port on 127.0.0.1.
+    public let port: Int
+    /// Its data directory (append-only file, log, pid file).
+    public let dir: URL
     private let pidFile: URL
 
-    var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// `redis://127.0.0.1:<port>/0`.
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
 
     private init(port: Int, dir: URL) {
         self.port = port
@@ -22,7 +25,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Starts one on a free port.
-    static func start() async throws -> RedisServerProcess {
+    public static func start() async throws -> RedisServerProcess {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("celery-fault-redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let s = RedisServerProcess(port: try freePort(), dir: dir)
@@ -31,7 +34,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Starts (again) on the same port and directory; returns once it answers `PONG`.
-    func launch() async throws {
+    public func launch() async throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [
@@ -46,7 +49,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// `kill -9`; returns once the port refuses connections.
-    func kill9() async throws {
+    public func kill9() async throws {
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw RESPError(.connection, "no pid file for the test redis-server on \(port)")
         }
@@ -56,7 +59,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Stops it for good and removes its directory.
-    func stop() async {
+    public func stop() async {
         if let c = try? await RedisConnection.connect(RedisConfiguration(port: port)) {
             _ = try? await c.send(["SHUTDOWN", "NOSAVE"])
             await c.close()
@@ -78,7 +81,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// A port the kernel just handed out (bound to 0 and released).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RESPError(.connection, "socket() failed") }
         defer { close(fd) }
@@ -95,18 +98,5 @@ final class RedisServerProcess: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
         return Int(UInt16(bigEndian: addr.sin_port))
-    }
-}
-
-struct WaitTimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Probes `condition` every 20 ms until it holds; throws after `limit`.
-func waitUntil(within limit: Duration, _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try await !condition() {
-        if ContinuousClock.now > deadline { throw WaitTimedOut(description: "\(what) did not hold within \(limit)") }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

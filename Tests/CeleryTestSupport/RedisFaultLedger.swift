@@ -2,7 +2,7 @@ import Celery
 import Synchronization
 
 /// What a fault test's takers processed: deliveries per task id and when each came.
-final class RedisFaultLedger: Sendable {
+public final class RedisFaultLedger: Sendable {
     private struct State {
         var counts: [String: Int] = [:]
         var times: [ContinuousClock.Instant] = []
@@ -10,30 +10,38 @@ final class RedisFaultLedger: Sendable {
     }
     private let state = Mutex(State())
 
-    func record(_ id: String) {
+    /// An empty ledger.
+    public init() {}
+
+    /// Counts a delivery of task `id` now.
+    public func record(_ id: String) {
         state.withLock {
             $0.counts[id, default: 0] += 1
             $0.times.append(.now)
         }
     }
 
-    func ackFailed() { state.withLock { $0.ackFailures += 1 } }
+    /// Counts an acknowledgement that failed.
+    public func ackFailed() { state.withLock { $0.ackFailures += 1 } }
 
-    var distinct: Int { state.withLock { $0.counts.count } }
+    /// Task ids delivered at least once.
+    public var distinct: Int { state.withLock { $0.counts.count } }
+    /// Deliveries beyond the first of each id.
+    public var duplicates: Int { state.withLock { $0.counts.values.reduce(0) { $0 + $1 - 1 } } }
+    /// Acknowledgements that failed.
+    public var ackFailures: Int { state.withLock { $0.ackFailures } }
     /// How often `id` was recorded.
-    func count(of id: String) -> Int { state.withLock { $0.counts[id] ?? 0 } }
+    public func count(of id: String) -> Int { state.withLock { $0.counts[id] ?? 0 } }
     /// Every id recorded.
-    var ids: Set<String> { state.withLock { Set($0.counts.keys) } }
-    var duplicates: Int { state.withLock { $0.counts.values.reduce(0) { $0 + $1 - 1 } } }
-    var ackFailures: Int { state.withLock { $0.ackFailures } }
+    public var ids: Set<String> { state.withLock { Set($0.counts.keys) } }
 
     /// The first delivery at or after `instant`.
-    func firstDelivery(after instant: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    public func firstDelivery(after instant: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         state.withLock { $0.times.first { $0 >= instant } }
     }
 
     /// Runs `takers` concurrent take → work → ack loops until the consumer ends.
-    static func drain(_ consumer: any MessageConsumer, into ledger: RedisFaultLedger, takers: Int = 8, work: Duration = .milliseconds(5)) -> Task<Void, Never> {
+    public static func drain(_ consumer: any MessageConsumer, into ledger: RedisFaultLedger, takers: Int = 8, work: Duration = .milliseconds(5)) -> Task<Void, Never> {
         Task {
             await withTaskGroup(of: Void.self) { g in
                 for _ in 0..<takers {
