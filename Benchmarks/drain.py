@@ -58,6 +58,22 @@ def redis_cpu(r):
     return i["used_cpu_user"] + i["used_cpu_sys"]
 
 
+def command_stats(r):
+    """{command: (calls, usec)} from `INFO commandstats`."""
+    return {k[len("cmdstat_"):]: (v["calls"], v["usec"]) for k, v in r.info("commandstats").items()}
+
+
+def per_task(before, after, n):
+    """Calls and server µs per task of each command run during the drain (the drain's own
+    probes, `llen`/`hlen`/`copy`, included)."""
+    out = {}
+    for cmd, (calls, usec) in after.items():
+        c0, u0 = before.get(cmd, (0, 0))
+        if calls > c0:
+            out[cmd] = {"calls_per_task": round((calls - c0) / n, 3), "us_per_task": round((usec - u0) / n, 2)}
+    return out
+
+
 def kombu_message(i, queue):
     """A Celery 5 protocol v2 envelope as kombu writes it for tasks.add(i, i)."""
     import base64
@@ -162,12 +178,12 @@ def run_one(r, layout, n, cmd, log):
         wait_until(lambda: w.poll() is not None or layout.drained(), 120, "warm-up task not taken")
         if w.poll() is not None:
             raise RuntimeError(f"worker exited ({w.returncode}); see {log}")
-        c0, r0 = tree_cpu(w.pid), redis_cpu(r)
+        c0, r0, s0 = tree_cpu(w.pid), redis_cpu(r), command_stats(r)
         t0 = time.perf_counter()
         layout.fill()
         wait_until(lambda: w.poll() is not None or layout.drained(), 900, "drain did not finish")
         t1 = time.perf_counter()
-        c1, r1 = tree_cpu(w.pid), redis_cpu(r)
+        c1, r1, s1 = tree_cpu(w.pid), redis_cpu(r), command_stats(r)
         if w.poll() is not None:
             raise RuntimeError(f"worker exited during the drain; see {log}")
     finally:
@@ -182,7 +198,8 @@ def run_one(r, layout, n, cmd, log):
     el = t1 - t0
     return {"tasks_per_s": round(n / el), "seconds": round(el, 3),
             "worker_cpu_us_per_task": round((c1 - c0) / n * 1e6, 1),
-            "redis_cpu_us_per_task": round((r1 - r0) / n * 1e6, 1)}
+            "redis_cpu_us_per_task": round((r1 - r0) / n * 1e6, 1),
+            "commands": per_task(s0, s1, n)}
 
 
 def main():
@@ -206,10 +223,11 @@ def main():
     best = {name: max(rs, key=lambda x: x["tasks_per_s"]) for name, rs in results.items()}
     names = [w[0] for w in workers]
     print(f"\nN={n} prefilled no-op add, no result backend; best of {runs} (runs interleaved)")
-    print(f"{'worker':28} {'tasks/s':>9} {'worker µs/task':>15} {'redis µs/task':>14}")
+    print(f"{'worker':28} {'tasks/s':>9} {'worker µs/task':>15} {'redis µs/task':>14}   Redis commands per task")
     for nm in names:
         b = best[nm]
-        print(f"{nm:28} {b['tasks_per_s']:>9} {b['worker_cpu_us_per_task']:>15} {b['redis_cpu_us_per_task']:>14}")
+        calls = ", ".join(f"{c} {v['calls_per_task']}" for c, v in sorted(b["commands"].items()) if v["calls_per_task"] >= 0.01)
+        print(f"{nm:28} {b['tasks_per_s']:>9} {b['worker_cpu_us_per_task']:>15} {b['redis_cpu_us_per_task']:>14}   calls/task: {calls}")
     base = names[0]
     for nm in names[1:]:
         cpu = lambda b: b["worker_cpu_us_per_task"] + b["redis_cpu_us_per_task"]

@@ -11,7 +11,12 @@ extension Worker {
         do {
             switch action {
             case .none: break
-            case .ack: try await d.ack()
+            case .ack:
+                // Batched by the transport where it can; the slot goes on at once.
+                let sent = d.acknowledger?.ackWithoutWaiting { [outcome] error in
+                    log.warning("ack failed (\(outcome)): \(error); the broker will deliver the message again")
+                }
+                if sent != true { try await d.ack() }
             case .requeue: try await d.requeue()
             case .deadLetter(let reason): try await d.deadLetter(reason: reason)
             }
