@@ -73,7 +73,9 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func start() {
-        fetcher = Task { await self.fetchLoop() }
+        // On the loop as a task executor too: the nonisolated calls it makes (the pool, the
+        // connection) then stay on the loop's thread instead of hopping to the global pool.
+        fetcher = Task(executorPreference: taskExecutor) { await self.fetchLoop() }
     }
 
     private var restoreInterval: Duration {
@@ -357,32 +359,34 @@ actor RedisQueueConsumer: MessageConsumer {
 
     private func send(acks batch: [(tag: String, done: RedisAckWaiter)]) {
         acks.inFlight += 1
-        Task {
-            defer {
-                acks.inFlight -= 1
-                // Acks that arrived meanwhile go together now.
-                if acks.inFlight == 0 { sendAcks() }
-                if acks.isIdle, !ackDrainWaiters.isEmpty {
-                    let waiters = ackDrainWaiters
-                    ackDrainWaiters.removeAll()
-                    for w in waiters { w.resume() }
-                }
+        Task(executorPreference: taskExecutor) { await self.run(acks: batch) }
+    }
+
+    private func run(acks batch: [(tag: String, done: RedisAckWaiter)]) async {
+        defer {
+            acks.inFlight -= 1
+            // Acks that arrived meanwhile go together now.
+            if acks.inFlight == 0 { sendAcks() }
+            if acks.isIdle, !ackDrainWaiters.isEmpty {
+                let waiters = ackDrainWaiters
+                ackDrainWaiters.removeAll()
+                for w in waiters { w.resume() }
             }
-            do {
-                let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
-                if let n = removed.int, Int(n) < batch.count {
-                    broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
-                }
-                release(batch.map(\.tag))
-                for a in batch { a.done.succeeded() }
-            } catch {
-                if RedisQueueConsumer.replyMayBeLost(error) {
-                    let now = ContinuousClock.now
-                    machine.acksFailed(batch.map { ($0.tag, now) })
-                }
-                release(batch.map(\.tag))
-                for a in batch { a.done.failed(error) }
+        }
+        do {
+            let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
+            if let n = removed.int, Int(n) < batch.count {
+                broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
             }
+            release(batch.map(\.tag))
+            for a in batch { a.done.succeeded() }
+        } catch {
+            if RedisQueueConsumer.replyMayBeLost(error) {
+                let now = ContinuousClock.now
+                machine.acksFailed(batch.map { ($0.tag, now) })
+            }
+            release(batch.map(\.tag))
+            for a in batch { a.done.failed(error) }
         }
     }
 
