@@ -215,6 +215,14 @@ struct RedisConsumerStateMachine<Item> {
         return wakeIfWaiting()
     }
 
+    /// A slot wait lasted a wait slice: the fetch loop looks again (``nextFetch()`` waits
+    /// again if nothing is due). Returns whether it was waiting (then wake it).
+    mutating func recheck() -> Bool {
+        guard waitingForSlot else { return false }
+        waitingForSlot = false
+        return true
+    }
+
     /// The batch window of a ``FetchAction/waitForBatch`` ended. Returns whether to wake the
     /// fetch loop (a fetch of what is free is due now).
     mutating func batchWindowEnded() -> Bool {

@@ -73,9 +73,7 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func start() {
-        // On the loop as a task executor too: the nonisolated calls it makes (the pool, the
-        // connection) then stay on the loop's thread instead of hopping to the global pool.
-        fetcher = Task(executorPreference: taskExecutor) { await self.fetchLoop() }
+        fetcher = Task { await self.fetchLoop() }
     }
 
     private var restoreInterval: Duration {
@@ -112,7 +110,16 @@ actor RedisQueueConsumer: MessageConsumer {
             case .finish:
                 return
             case .waitForSlot:
+                // Re-checked after a wait slice even without a wake-up (a safety net: a
+                // missed wake-up costs at most that, never a stalled consumer).
+                batchTimer = broker.loop.scheduleTask(in: .seconds(Int64(Self.waitSlice.components.seconds))) {
+                    self.assumeIsolated { c in
+                        c.batchTimer = nil
+                        if c.machine.recheck() { c.slotWaiter.take()?.resume() }
+                    }
+                }
                 await withCheckedContinuation { slotWaiter = $0 }
+                batchTimer.take()?.cancel()
             case .waitForBatch:
                 batchTimer = broker.loop.scheduleTask(in: Self.batchWindow) {
                     self.assumeIsolated { c in
@@ -173,6 +180,16 @@ actor RedisQueueConsumer: MessageConsumer {
         case .server, .badURL, .closed: return false
         default: return true
         }
+    }
+
+    /// Whether a failed ack is sent again once the server answers: after any failure but a
+    /// script error. An ack whose reply was lost may have run (sending it again is harmless);
+    /// one the server refused while starting up (`LOADING` after a restart with an AOF file,
+    /// `BUSY`, `TRYAGAIN`, `MASTERDOWN`, `READONLY` during a failover) did not run, and without
+    /// a retry its record stayed in `unacked` for the whole visibility timeout.
+    static func ackWorthRetrying(_ error: any Error) -> Bool {
+        guard let e = error as? RESPError, e.kind == .server else { return true }
+        return ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOSCRIPT"].contains { e.message.hasPrefix($0) }
     }
 
     private func popArguments(_ count: Int) -> (keys: [String], args: [RESPValue], score: String) {
@@ -359,7 +376,7 @@ actor RedisQueueConsumer: MessageConsumer {
 
     private func send(acks batch: [(tag: String, done: RedisAckWaiter)]) {
         acks.inFlight += 1
-        Task(executorPreference: taskExecutor) { await self.run(acks: batch) }
+        Task { await self.run(acks: batch) }
     }
 
     private func run(acks batch: [(tag: String, done: RedisAckWaiter)]) async {
@@ -381,7 +398,7 @@ actor RedisQueueConsumer: MessageConsumer {
             release(batch.map(\.tag))
             for a in batch { a.done.succeeded() }
         } catch {
-            if RedisQueueConsumer.replyMayBeLost(error) {
+            if RedisQueueConsumer.ackWorthRetrying(error) {
                 let now = ContinuousClock.now
                 machine.acksFailed(batch.map { ($0.tag, now) })
             }

@@ -1,3 +1,4 @@
+import RESP
 import Testing
 
 @testable import CeleryRedis
@@ -246,5 +247,13 @@ import Testing
         // 22 held (20 waiting for their ETA), 2 free: enough for a fetch at once.
         let v1 = m.nextFetch()
         #expect(v1 == .fetch(.waitThenPop, count: 2, recover: []))
+    }
+
+    @Test func failedAcksAreSentAgainUnlessTheScriptItselfFailed() {
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.connection, "reset")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.timeout, "no reply")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "LOADING Redis is loading the dataset in memory")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "READONLY You can't write against a read only replica.")))
+        #expect(!RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "ERR Error running script")))
     }
 }
