@@ -58,6 +58,7 @@ extension Worker {
     /// index of its own in the worker's slot tables (a free one past the start concurrency,
     /// else a new one), so `inspect active` and revoke-with-terminate see it like any slot.
     private func startAddedSlotIfNeeded() {
+        let key = ObjectIdentifier(self)
         let first = options.concurrency
         let index = state.withLock { s -> Int in
             if let free = (first..<s.slotTasks.count).first(where: { s.slotTasks[$0] == nil && s.running[$0] == nil }) { return free }
@@ -65,24 +66,43 @@ extension Worker {
             s.running.append(nil)
             return s.slotTasks.count - 1
         }
-        spawnSlot(index, .added)
+        runAddedSlot(index, key: key)
     }
 
-    /// Whether an added slot retires now (a `pool_shrink` is pending); counts it out if so.
-    func retireAddedSlot() -> Bool {
-        let key = ObjectIdentifier(self)
-        return addedSlots.withLock { all -> Bool in
-            guard var s = all[key], s.toRetire > 0 else { return false }
-            s.toRetire -= 1
-            s.running -= 1
-            all[key] = s.running == 0 && s.toRetire == 0 ? nil : s
-            return true
+    private func runAddedSlot(_ index: Int, key: ObjectIdentifier) {
+        state.withLock { s in
+            s.slotTasks[index] = Task { await self.addedSlotLoop(index, key: key) }
         }
     }
 
-    /// An added slot ended because the buffer closed (shutdown): forget this worker's added slots.
-    func addedSlotEnded(_ index: Int) {
+    /// Takes and runs deliveries until the slot is retired or the buffer closes. A revoke that
+    /// terminated what the slot ran cancels its task: the slot goes on in a fresh one.
+    private func addedSlotLoop(_ index: Int, key: ObjectIdentifier) async {
+        var cache = SlotCache()
+        while true {
+            let retire = addedSlots.withLock { all -> Bool in
+                guard var s = all[key], s.toRetire > 0 else { return false }
+                s.toRetire -= 1
+                s.running -= 1
+                all[key] = s.running == 0 && s.toRetire == 0 ? nil : s
+                return true
+            }
+            if retire {
+                state.withLock { $0.slotTasks[index] = nil }
+                return
+            }
+            guard let inc = await buffer.take() else { break }
+            await execute(inc, slot: index, cache: &cache)
+            if Task.isCancelled {
+                if lifecycle.phase < .warmShutdown, !buffer.isStopped {
+                    runAddedSlot(index, key: key)
+                    return
+                }
+                break
+            }
+        }
+        // The buffer closed (shutdown): forget this worker's added slots.
         state.withLock { $0.slotTasks[index] = nil }
-        _ = addedSlots.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
+        _ = addedSlots.withLock { $0.removeValue(forKey: key) }
     }
 }

@@ -12,7 +12,7 @@ extension Worker {
     /// settles the delivery and is replaced by a fresh one.
     func startSlots() -> AsyncEvent {
         let counter = SlotCounter(slots: options.concurrency)
-        for i in 0..<options.concurrency { spawnSlot(i, .start(counter)) }
+        for i in 0..<options.concurrency { spawnSlot(i, counter) }
         return counter.done
     }
 
@@ -24,39 +24,27 @@ extension Worker {
         }
     }
 
-    /// Which slots a slot belongs to.
-    enum SlotKind: Sendable {
-        /// One of the start concurrency's, counted by the counter.
-        case start(SlotCounter)
-        /// Added by `pool_grow` (``growPool(by:)``), retired by `pool_shrink`.
-        case added
-    }
-
-    func spawnSlot(_ index: Int, _ kind: SlotKind, first: Incoming? = nil) {
+    func spawnSlot(_ index: Int, _ counter: SlotCounter, first: Incoming? = nil) {
         let executor = slotExecutor
         state.withLock { s in
             // Created under the lock so a revoke never sees the slot without its task.
-            s.slotTasks[index] = Task(executorPreference: executor) { await self.slotLoop(index, kind, first: first) }
+            s.slotTasks[index] = Task(executorPreference: executor) { await self.slotLoop(index, counter, first: first) }
         }
     }
 
-    /// Takes and runs deliveries until the buffer closes (or, for an added slot, until it is
-    /// retired). A slot whose task was cancelled (a revoke terminated what it ran) hands over
-    /// to a fresh slot, with the delivery it holds if it took one after the cancellation.
-    func slotLoop(_ index: Int, _ kind: SlotKind, first: Incoming?) async {
+    /// Takes and runs deliveries until the buffer closes. A slot whose task was cancelled
+    /// (a revoke terminated what it ran) hands over to a fresh slot, with the delivery it
+    /// holds if it took one after the cancellation.
+    func slotLoop(_ index: Int, _ counter: SlotCounter, first: Incoming?) async {
         var cache = SlotCache()
         var pending = first
         while true {
-            if case .added = kind, pending == nil, retireAddedSlot() {
-                state.withLock { $0.slotTasks[index] = nil }
-                return
-            }
             if pending == nil { pending = await buffer.take() }
             guard let inc = pending else { break }
             pending = nil
             if Task.isCancelled {
                 if lifecycle.phase < .coldShutdown {
-                    spawnSlot(index, kind, first: inc)
+                    spawnSlot(index, counter, first: inc)
                     return
                 }
                 await Task { await self.settle(inc.delivery, .notStarted, acksLate: true, log: self.logger) }.value
@@ -66,13 +54,10 @@ extension Worker {
             if Task.isCancelled { break }
         }
         if Task.isCancelled, lifecycle.phase < .warmShutdown, !buffer.isStopped {
-            spawnSlot(index, kind)
+            spawnSlot(index, counter)
             return
         }
-        switch kind {
-        case .start(let counter): counter.slotEnded()
-        case .added: addedSlotEnded(index)
-        }
+        counter.slotEnded()
     }
 
     /// Cancels what slot `index` runs now.
