@@ -58,6 +58,22 @@ def redis_cpu(r):
     return i["used_cpu_user"] + i["used_cpu_sys"]
 
 
+def command_stats(r):
+    """{command: (calls, usec)} from `INFO commandstats`."""
+    return {k[len("cmdstat_"):]: (v["calls"], v["usec"]) for k, v in r.info("commandstats").items()}
+
+
+def per_task(before, after, n):
+    """Calls and server µs per task of each command run during the drain (the drain's own
+    probes, `llen`/`hlen`/`copy`, included)."""
+    out = {}
+    for cmd, (calls, usec) in after.items():
+        c0, u0 = before.get(cmd, (0, 0))
+        if calls > c0:
+            out[cmd] = {"calls_per_task": round((calls - c0) / n, 3), "us_per_task": round((usec - u0) / n, 2)}
+    return out
+
+
 def kombu_message(i, queue):
     """A Celery 5 protocol v2 envelope as kombu writes it for tasks.add(i, i)."""
     import base64
@@ -145,6 +161,41 @@ class Dramatiq:
             self.r.delete(k)
 
 
+# Software counters (this VM exposes no hardware ones: `instructions` is "not supported").
+PERF_EVENTS = "context-switches,cpu-migrations,page-faults,task-clock"
+
+
+def perf_stat_start(pid):
+    """With DRAIN_PERF_STAT=1: `perf stat` attached to the worker (every thread) for the drain
+    alone (the worker's start-up and warm-up are not counted)."""
+    if os.environ.get("DRAIN_PERF_STAT") != "1":
+        return None
+    out = f"/tmp/drain-perf-stat-{pid}.txt"
+    p = subprocess.Popen(["perf", "stat", "-e", PERF_EVENTS, "-x", ",", "-o", out, "-p", str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)  # perf attaches to every thread before the messages appear
+    return p, out
+
+
+def perf_stat_end(stat):
+    """The counters of `perf_stat_start` ({event: count}), after stopping it."""
+    if not stat:
+        return None
+    p, out = stat
+    p.send_signal(signal.SIGINT)
+    p.wait(30)
+    counters = {}
+    for line in open(out):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[0].replace(".", "").isdigit():
+            if f[2] == "task-clock":  # msec
+                counters["task_clock_us"] = float(f[0]) * 1000
+            else:
+                counters[f[2]] = float(f[0])
+    os.unlink(out)
+    return counters
+
+
 def wait_until(cond, timeout, what):
     end = time.time() + timeout
     while not cond():
@@ -162,12 +213,14 @@ def run_one(r, layout, n, cmd, log):
         wait_until(lambda: w.poll() is not None or layout.drained(), 120, "warm-up task not taken")
         if w.poll() is not None:
             raise RuntimeError(f"worker exited ({w.returncode}); see {log}")
-        c0, r0 = tree_cpu(w.pid), redis_cpu(r)
+        stat = perf_stat_start(w.pid)
+        c0, r0, s0 = tree_cpu(w.pid), redis_cpu(r), command_stats(r)
         t0 = time.perf_counter()
         layout.fill()
         wait_until(lambda: w.poll() is not None or layout.drained(), 900, "drain did not finish")
         t1 = time.perf_counter()
-        c1, r1 = tree_cpu(w.pid), redis_cpu(r)
+        c1, r1, s1 = tree_cpu(w.pid), redis_cpu(r), command_stats(r)
+        counters = perf_stat_end(stat)
         if w.poll() is not None:
             raise RuntimeError(f"worker exited during the drain; see {log}")
     finally:
@@ -182,7 +235,9 @@ def run_one(r, layout, n, cmd, log):
     el = t1 - t0
     return {"tasks_per_s": round(n / el), "seconds": round(el, 3),
             "worker_cpu_us_per_task": round((c1 - c0) / n * 1e6, 1),
-            "redis_cpu_us_per_task": round((r1 - r0) / n * 1e6, 1)}
+            "redis_cpu_us_per_task": round((r1 - r0) / n * 1e6, 1),
+            "commands": per_task(s0, s1, n),
+            **({"perf_per_task": {k: round(v / n, 2) for k, v in counters.items()}} if counters else {})}
 
 
 def main():
@@ -206,10 +261,13 @@ def main():
     best = {name: max(rs, key=lambda x: x["tasks_per_s"]) for name, rs in results.items()}
     names = [w[0] for w in workers]
     print(f"\nN={n} prefilled no-op add, no result backend; best of {runs} (runs interleaved)")
-    print(f"{'worker':28} {'tasks/s':>9} {'worker µs/task':>15} {'redis µs/task':>14}")
+    print(f"{'worker':28} {'tasks/s':>9} {'worker µs/task':>15} {'redis µs/task':>14}   Redis commands per task")
     for nm in names:
         b = best[nm]
-        print(f"{nm:28} {b['tasks_per_s']:>9} {b['worker_cpu_us_per_task']:>15} {b['redis_cpu_us_per_task']:>14}")
+        calls = ", ".join(f"{c} {v['calls_per_task']}" for c, v in sorted(b["commands"].items()) if v["calls_per_task"] >= 0.01)
+        print(f"{nm:28} {b['tasks_per_s']:>9} {b['worker_cpu_us_per_task']:>15} {b['redis_cpu_us_per_task']:>14}   calls/task: {calls}")
+        if "perf_per_task" in b:
+            print(f"{'':28} per task: " + ", ".join(f"{k} {v}" for k, v in b["perf_per_task"].items()))
     base = names[0]
     for nm in names[1:]:
         cpu = lambda b: b["worker_cpu_us_per_task"] + b["redis_cpu_us_per_task"]

@@ -4,10 +4,14 @@ import DequeModule
 /// (``RedisQueueConsumer`` performs them; tests drive it without a server).
 ///
 /// - Fetching: at most one fetch in flight, for as many messages as there are free prefetch
-///   slots (`prefetch − held`). While deliveries are buffered and no reader waits, it waits
-///   until half the slots are free (``refillAt``), so a pop brings a batch instead of the one
-///   message a single ack freed. After a fetch that got less than it asked for the queue was
-///   empty: the next fetch waits on the blocking connection first (``FetchKind/waitThenPop``).
+///   slots (`prefetch − held`). It fetches once half the slots are free (``refillAt``), so a
+///   pop brings a batch instead of the one message a single ack freed. With fewer free slots
+///   it fetches only when the buffer is empty or a reader waits, and then not before the
+///   batch window (``FetchAction/waitForBatch``, at most ~1 ms) has passed without enough
+///   slots freeing: the worker drains this consumer's buffer into its own at once, so a
+///   parked reader alone does not mean the worker is idle. After a fetch that got less than
+///   it asked for the queue was empty: the next fetch waits on the blocking connection first
+///   (``FetchKind/waitThenPop``).
 /// - Readers: ``next()`` callers take from the buffer in order; when it is empty they park,
 ///   and the next fetch hands its items straight to parked readers, oldest first.
 /// - Settlement: a delivery leaves the held set when it is settled, **also when settling
@@ -38,8 +42,13 @@ struct RedisConsumerStateMachine<Item> {
         /// Fetch up to `count` messages; first restore what lost pops took (`recover`: their
         /// `unacked_index` scores).
         case fetch(FetchKind, count: Int, recover: [String])
-        /// Every prefetch slot is taken: wait until a settlement frees one.
+        /// Every prefetch slot is taken, or deliveries are buffered: wait until a settlement
+        /// frees enough.
         case waitForSlot
+        /// A few slots are free and a fetch is wanted (empty buffer or a waiting reader):
+        /// wait until ``refillAt`` are free or the batch window ends
+        /// (``batchWindowEnded()``), whichever comes first.
+        case waitForBatch
         /// Stopped or cancelled: end the loop.
         case finish
     }
@@ -71,18 +80,29 @@ struct RedisConsumerStateMachine<Item> {
     private var lostPops: [String] = []
     private var failedAcks: [(tag: String, at: ContinuousClock.Instant)] = []
     private var waitingForSlot = false
+    private var windowEnded = false
+    /// The fetch loop waits with ``FetchAction/waitForBatch`` (a window timer runs).
+    private var waitingForBatch = false
+    /// The prefetch before ``adjustPrefetch(by:)`` (ETA messages held apart raise it).
+    private let basePrefetch: Int
 
-    init(prefetch: Int) { self.prefetch = max(1, prefetch) }
+    init(prefetch: Int) {
+        self.prefetch = max(1, prefetch)
+        self.basePrefetch = self.prefetch
+    }
 
     var freeSlots: Int { max(0, prefetch - held.count) }
-    /// Free slots worth a fetch while deliveries are still buffered: half the prefetch.
-    var refillAt: Int { max(1, prefetch / 2) }
+    /// Free slots worth a fetch at once: half the configured prefetch (raising it for held
+    /// ETA messages does not raise this).
+    var refillAt: Int { max(1, min(prefetch, basePrefetch) / 2) }
 
-    /// Whether a fetch should start now (given free slots, the buffer and waiting readers).
+    /// A fetch is wanted now though fewer than ``refillAt`` slots are free.
+    private var wantsFew: Bool { freeSlots > 0 && (buffer.isEmpty || !parked.isEmpty) }
+
+    /// Whether a fetch should start now (given free slots, the buffer, waiting readers and
+    /// the batch window).
     private var fetchDue: Bool {
-        let free = freeSlots
-        if free >= refillAt { return true }
-        return free > 0 && (buffer.isEmpty || !parked.isEmpty)
+        freeSlots >= refillAt || (wantsFew && windowEnded)
     }
     var bufferedCount: Int { buffer.count }
     var parkedReaders: Int { parked.count }
@@ -94,9 +114,11 @@ struct RedisConsumerStateMachine<Item> {
         precondition(!fetching, "one fetch at a time")
         if !fetchDue {
             waitingForSlot = true
-            return .waitForSlot
+            waitingForBatch = wantsFew
+            return waitingForBatch ? .waitForBatch : .waitForSlot
         }
         fetching = true
+        windowEnded = false
         let recover = lostPops
         lostPops.removeAll()
         return .fetch(kind, count: freeSlots, recover: recover)
@@ -193,10 +215,27 @@ struct RedisConsumerStateMachine<Item> {
         return wakeIfWaiting()
     }
 
+    /// A slot wait lasted a wait slice: the fetch loop looks again (``nextFetch()`` waits
+    /// again if nothing is due). Returns whether it was waiting (then wake it).
+    mutating func recheck() -> Bool {
+        guard waitingForSlot else { return false }
+        waitingForSlot = false
+        return true
+    }
+
+    /// The batch window of a ``FetchAction/waitForBatch`` ended. Returns whether to wake the
+    /// fetch loop (a fetch of what is free is due now).
+    mutating func batchWindowEnded() -> Bool {
+        windowEnded = true
+        return wakeIfWaiting()
+    }
+
     /// Whether the fetch loop waits and a fetch is due now (call after ``read()``: taking the
     /// last buffered delivery or parking makes one due). Clears the wait when it returns `true`.
+    /// Also wakes a plain slot wait once a fetch of a few is wanted, so the loop starts the
+    /// batch window.
     mutating func wakeIfWaiting() -> Bool {
-        guard waitingForSlot, fetchDue || phase != .consuming else { return false }
+        guard waitingForSlot, fetchDue || phase != .consuming || (wantsFew && !waitingForBatch) else { return false }
         waitingForSlot = false
         return true
     }

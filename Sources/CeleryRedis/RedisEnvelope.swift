@@ -82,50 +82,6 @@ enum RedisEnvelope {
         return try JSONCoding.encode(envelope)
     }
 
-    /// What a consumer learns from one raw envelope.
-    struct Decoded {
-        var message: BrokerMessage
-        var redelivered: Bool
-    }
-
-    /// Decodes a raw envelope. Never throws: anything that is not a usable envelope becomes
-    /// ``BrokerMessage/undecodable(raw:reason:)`` with the reason. Missing `delivery_info`
-    /// and unknown keys are tolerated.
-    static func decode(_ raw: [UInt8]) -> Decoded {
-        func bad(_ why: String) -> Decoded { Decoded(message: .undecodable(raw: raw, reason: why), redelivered: false) }
-        guard let parsed = try? JSONCoding.parse(raw) else { return bad("Redis envelope is not JSON") }
-        guard case .object(let o) = parsed else { return bad("Redis envelope is not a JSON object") }
-        let props = o["properties"]?.objectValue ?? [:]
-        var headers = o["headers"]?.objectValue ?? [:]
-        let body: [UInt8]
-        switch (o["body"], props["body_encoding"]?.stringValue) {
-        case (.string(let s)?, "base64"?):
-            guard let d = Base64.decode(s) else { return bad("envelope body is not valid base64") }
-            body = d
-        case (.string(let s)?, _):
-            body = Array(s.utf8)
-        case (nil, _), (.null?, _):
-            body = []
-        case (let other?, _):
-            return bad("envelope body is \(other.description.prefix(40)), not a string")
-        }
-        let info = props["delivery_info"]?.objectValue
-        let redelivered = headers.removeValue(forKey: "redelivered")?.boolValue == true || info?["redelivered"]?.boolValue == true
-        var extra = props
-        for k in knownProperties { extra.removeValue(forKey: k) }
-        let message = BrokerMessage(
-            body: body, headers: headers,
-            contentType: o["content-type"]?.stringValue ?? "application/json",
-            contentEncoding: o["content-encoding"]?.stringValue ?? "utf-8",
-            correlationId: props["correlation_id"]?.stringValue,
-            replyTo: props["reply_to"]?.stringValue,
-            deliveryMode: props["delivery_mode"]?.intValue.map(Int.init) ?? 2,
-            priority: props["priority"]?.intValue.map(Int.init),
-            expirationMilliseconds: props["expiration"]?.stringValue.flatMap { Int($0) } ?? props["expiration"]?.intValue.map(Int.init),
-            extraProperties: extra)
-        return Decoded(message: message, redelivered: redelivered)
-    }
-
     /// The same envelope marked redelivered (`headers.redelivered` and
     /// `properties.delivery_info.redelivered`, as kombu's restore does); `nil` if `raw` is
     /// not a JSON object (then it is restored unchanged).

@@ -30,6 +30,9 @@ actor RedisQueueConsumer: MessageConsumer {
     /// How long one blocking wait lasts before lower-priority lists (which `BLMOVE` cannot
     /// watch together with the base list) are checked again and the visibility restore runs.
     static let waitSlice: Duration = .seconds(1)
+    /// How long a fetch of fewer than half the prefetch waits for more slots to free (acks
+    /// coming in) before it goes out anyway.
+    static let batchWindow: TimeAmount = .milliseconds(1)
 
     nonisolated let broker: RedisBroker
     nonisolated let queue: String
@@ -43,6 +46,8 @@ actor RedisQueueConsumer: MessageConsumer {
     private var backoff = RedisBackoff(initial: .milliseconds(50), maximum: .seconds(1))
     private var fetcher: Task<Void, Never>?
     private var acks: RedisAckBatch
+    private var ackDrainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var batchTimer: Scheduled<Void>?
     /// Prefix of the tags given to envelopes that carry none (`<prefix>.<n>`).
     private let fallbackTagPrefix = UUID().uuidString.lowercased()
     private var pops = 0
@@ -52,6 +57,10 @@ actor RedisQueueConsumer: MessageConsumer {
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { broker.loop.executor.asUnownedSerialExecutor() }
 
+    /// The broker's event loop as a task executor: the worker's reader and execution slots
+    /// run there, so a delivery goes from the reply to its task and its ack on one thread.
+    nonisolated let taskExecutor: (any TaskExecutor)?
+
     init(broker: RedisBroker, queue: String, prefetch: Int, id: UInt64) async {
         self.broker = broker
         self.queue = queue
@@ -59,6 +68,7 @@ actor RedisQueueConsumer: MessageConsumer {
         self.machine = RedisConsumerStateMachine(prefetch: prefetch)
         self.acks = RedisAckBatch(keys: broker.keys)
         self.queueJSON = (try? JSONCoding.encode(JSONValue.string(queue))) ?? Array("\"\"".utf8)
+        self.taskExecutor = EventLoopTaskExecutor(broker.loop)
         start()
     }
 
@@ -100,7 +110,25 @@ actor RedisQueueConsumer: MessageConsumer {
             case .finish:
                 return
             case .waitForSlot:
+                // Re-checked after a wait slice even without a wake-up (a safety net: a
+                // missed wake-up costs at most that, never a stalled consumer).
+                batchTimer = broker.loop.scheduleTask(in: .seconds(Int64(Self.waitSlice.components.seconds))) {
+                    self.assumeIsolated { c in
+                        c.batchTimer = nil
+                        if c.machine.recheck() { c.slotWaiter.take()?.resume() }
+                    }
+                }
                 await withCheckedContinuation { slotWaiter = $0 }
+                batchTimer.take()?.cancel()
+            case .waitForBatch:
+                batchTimer = broker.loop.scheduleTask(in: Self.batchWindow) {
+                    self.assumeIsolated { c in
+                        c.batchTimer = nil
+                        if c.machine.batchWindowEnded() { c.slotWaiter.take()?.resume() }
+                    }
+                }
+                await withCheckedContinuation { slotWaiter = $0 }
+                batchTimer.take()?.cancel()
             case .fetch(let kind, let count, let recover):
                 await fetch(kind, count: count, recover: recover)
             }
@@ -153,6 +181,16 @@ actor RedisQueueConsumer: MessageConsumer {
         case .server, .badURL, .closed: return false
         default: return true
         }
+    }
+
+    /// Whether a failed ack is sent again once the server answers: after any failure but a
+    /// script error. An ack whose reply was lost may have run (sending it again is harmless);
+    /// one the server refused while starting up (`LOADING` after a restart with an AOF file,
+    /// `BUSY`, `TRYAGAIN`, `MASTERDOWN`, `READONLY` during a failover) did not run, and without
+    /// a retry its record stayed in `unacked` for the whole visibility timeout.
+    static func ackWorthRetrying(_ error: any Error) -> Bool {
+        guard let e = error as? RESPError, e.kind == .server else { return true }
+        return ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOSCRIPT"].contains { e.message.hasPrefix($0) }
     }
 
     private func popArguments(_ count: Int) -> (keys: [String], args: [RESPValue], score: String) {
@@ -283,7 +321,7 @@ actor RedisQueueConsumer: MessageConsumer {
             return
         case .ack:
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                if acks.add(tag, c) { broker.loop.execute { self.assumeIsolated { $0.sendAcks() } } }
+                queueAck(tag, .continuation(c))
             }
         case .requeue:
             guard machine.isHeld(tag) else {
@@ -307,6 +345,26 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
+    /// Queues an ack for the next batch without waiting for it (``RedisAcknowledger/ackWithoutWaiting(finished:)``).
+    nonisolated func ackSoon(_ tag: String, finished: @escaping @Sendable ((any Error)?) -> Void) {
+        if broker.loop.inEventLoop {
+            assumeIsolated { $0.queueAck(tag, .callback(finished)) }
+        } else {
+            broker.loop.execute { self.assumeIsolated { $0.queueAck(tag, .callback(finished)) } }
+        }
+    }
+
+    private func queueAck(_ tag: String, _ waiter: RedisAckWaiter) {
+        if acks.add(tag, waiter) { broker.loop.execute { self.assumeIsolated { $0.sendAcks() } } }
+    }
+
+    /// Waits until every queued ack has been sent and answered (before held deliveries are
+    /// given back: an ack still on its way must not race their restore).
+    private func acksSettled() async {
+        if acks.isIdle { return }
+        await withCheckedContinuation { ackDrainWaiters.append($0) }
+    }
+
     /// Sends the acks collected in this event-loop tick in one script call. Succeeded or not,
     /// they leave the held set (a failed ack's record stays in `unacked` for the visibility restore).
     private func sendAcks() {
@@ -317,29 +375,36 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
-    private func send(acks batch: [(tag: String, done: CheckedContinuation<Void, any Error>)]) {
+    private func send(acks batch: [(tag: String, done: RedisAckWaiter)]) {
         acks.inFlight += 1
-        Task {
-            defer {
-                acks.inFlight -= 1
-                // Acks that arrived meanwhile go together now.
-                if acks.inFlight == 0 { sendAcks() }
+        Task { await self.run(acks: batch) }
+    }
+
+    private func run(acks batch: [(tag: String, done: RedisAckWaiter)]) async {
+        defer {
+            acks.inFlight -= 1
+            // Acks that arrived meanwhile go together now.
+            if acks.inFlight == 0 { sendAcks() }
+            if acks.isIdle, !ackDrainWaiters.isEmpty {
+                let waiters = ackDrainWaiters
+                ackDrainWaiters.removeAll()
+                for w in waiters { w.resume() }
             }
-            do {
-                let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
-                if let n = removed.int, Int(n) < batch.count {
-                    broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
-                }
-                release(batch.map(\.tag))
-                for a in batch { a.done.resume() }
-            } catch {
-                if RedisQueueConsumer.replyMayBeLost(error) {
-                    let now = ContinuousClock.now
-                    machine.acksFailed(batch.map { ($0.tag, now) })
-                }
-                release(batch.map(\.tag))
-                for a in batch { a.done.resume(throwing: error) }
+        }
+        do {
+            let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
+            if let n = removed.int, Int(n) < batch.count {
+                broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
             }
+            release(batch.map(\.tag))
+            for a in batch { a.done.succeeded() }
+        } catch {
+            if RedisQueueConsumer.ackWorthRetrying(error) {
+                let now = ContinuousClock.now
+                machine.acksFailed(batch.map { ($0.tag, now) })
+            }
+            release(batch.map(\.tag))
+            for a in batch { a.done.failed(error) }
         }
     }
 
@@ -361,6 +426,8 @@ actor RedisQueueConsumer: MessageConsumer {
     /// Stops consuming: interrupts a blocking wait and pushes every held delivery back to
     /// the queue marked redelivered.
     func cancel() async {
+        guard machine.phase != .cancelled else { return }
+        await acksSettled()
         guard machine.phase != .cancelled else { return }
         let s = machine.cancel()
         await finish(s)

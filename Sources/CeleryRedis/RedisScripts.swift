@@ -33,8 +33,9 @@ struct RedisScript: Sendable {
     /// exactly as kombu does (`unacked_index` score = now, `unacked` hash =
     /// `[envelope, "", queue]`) with one `ZADD` and one `HSET` for the batch, and counts each
     /// delivery. It never decodes JSON: the delivery tag is the last `"delivery_tag": "…"` in
-    /// the envelope (kombu's and our envelopes put `properties` last; a JSON string cannot hold
-    /// an unescaped `"`, so the match is a real key); an envelope without one gets
+    /// the envelope (kombu's and our envelopes put `properties` last, so it is looked for in
+    /// the last 400 bytes with plain `string.find`s first; a JSON string cannot hold an
+    /// unescaped `"`, so the match is a real key); an envelope without one gets
     /// `<ARGV[2]>.<n>` and, unless it looks like a JSON object, is recorded as a JSON string.
     /// Returns a flat array of `envelope, delivery_tag, delivery_count` per message (empty
     /// when every list is empty).
@@ -54,8 +55,20 @@ struct RedisScript: Sendable {
           if raws then
             for _, raw in ipairs(raws) do
               got = got + 1
+              -- The last "delivery_tag" key: looked for in the tail first (properties come
+              -- last), with plain finds; the whole envelope only if the tail has none.
               local tag
-              for t in string.gmatch(raw, '"delivery_tag"%s*:%s*"([^"\\\\]+)"') do tag = t end
+              local s = #raw - 400
+              if s < 1 then s = 1 end
+              while true do
+                local a, b = string.find(raw, '"delivery_tag"', s, true)
+                if not a then break end
+                tag = string.match(raw, '^%s*:%s*"([^"\\\\]+)"', b + 1) or tag
+                s = b + 1
+              end
+              if not tag and #raw > 400 then
+                for t in string.gmatch(raw, '"delivery_tag"%s*:%s*"([^"\\\\]+)"') do tag = t end
+              end
               local entry
               if string.byte(raw, 1) == 123 and string.byte(raw, -1) == 125 then
                 entry = '[' .. raw .. ', "", ' .. qjson .. ']'

@@ -1,3 +1,4 @@
+import RESP
 import Testing
 
 @testable import CeleryRedis
@@ -202,21 +203,57 @@ import Testing
         #expect(v2 == .fetch(.pop, count: 4, recover: []))
     }
 
-    @Test func anEmptyBufferOrAParkedReaderFetchesWhatIsFree() {
+    @Test func anEmptyBufferOrAParkedReaderFetchesWhatIsFreeAfterTheBatchWindow() {
         var m = Machine(prefetch: 8)
         _ = m.nextFetch()
         _ = m.fetched(Self.items("a", "b", "c", "d", "e", "f", "g", "h"), asked: 8)
         for _ in 0..<8 { _ = m.read() }
         _ = m.released(["a"])
-        // Nothing buffered: one free slot is worth a fetch.
+        // Nothing buffered, one free slot: wait for more slots or the window's end.
         let v1 = m.nextFetch()
-        #expect(v1 == .fetch(.pop, count: 1, recover: []))
-        _ = m.fetched(Self.items("i"), asked: 1)
-        _ = m.released(["b"])
-        let v2 = m.nextFetch()  // "i" buffered, 1 free: wait
-        #expect(v2 == .waitForSlot)
-        _ = m.read()  // takes "i": the buffer is empty now
+        #expect(v1 == .waitForBatch)
+        let early = m.released(["b"])  // 2 free of the 4 a fetch wants at once
+        #expect(!early)
+        let ended = m.batchWindowEnded()
+        #expect(ended)
+        let v2 = m.nextFetch()
+        #expect(v2 == .fetch(.pop, count: 2, recover: []))
+        _ = m.fetched(Self.items("i", "j"), asked: 2)
+        _ = m.released(["c"])
+        let v3 = m.nextFetch()  // "i", "j" buffered, 1 free: wait (no window: the worker has work)
+        #expect(v3 == .waitForSlot)
+        _ = m.read()
+        let notYet = m.wakeIfWaiting()
+        #expect(!notYet)
+        _ = m.read()  // takes "j": the buffer is empty now, so the window starts
         let woke = m.wakeIfWaiting()
         #expect(woke)
+        let v4 = m.nextFetch()
+        #expect(v4 == .waitForBatch)
+        // Enough slots free within the window: fetch at once, the window's end changes nothing.
+        let full = m.released(["d", "e", "f"])
+        #expect(full)
+        let v5 = m.nextFetch()
+        #expect(v5 == .fetch(.pop, count: 4, recover: []))
+    }
+
+    @Test func slotsHeldForETAMessagesDoNotRaiseTheBatchThreshold() {
+        var m = Machine(prefetch: 4)
+        #expect(m.refillAt == 2)
+        _ = m.adjustPrefetch(by: 20)
+        #expect(m.refillAt == 2)
+        _ = m.nextFetch()
+        _ = m.fetched(Self.items("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v"), asked: 24)
+        // 22 held (20 waiting for their ETA), 2 free: enough for a fetch at once.
+        let v1 = m.nextFetch()
+        #expect(v1 == .fetch(.waitThenPop, count: 2, recover: []))
+    }
+
+    @Test func failedAcksAreSentAgainUnlessTheScriptItselfFailed() {
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.connection, "reset")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.timeout, "no reply")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "LOADING Redis is loading the dataset in memory")))
+        #expect(RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "READONLY You can't write against a read only replica.")))
+        #expect(!RedisQueueConsumer.ackWorthRetrying(RESPError(.server, "ERR Error running script")))
     }
 }

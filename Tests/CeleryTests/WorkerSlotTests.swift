@@ -74,4 +74,34 @@ import CeleryTestSupport
         w.shutdown()
         try await t.value
     }
+
+    @Test func slotsAddedByPoolGrowRunTasksAndShrinkRetiresThem() async throws {
+        let h = Harness()
+        let (w, t) = await h.startWorker(WorkerOptions(concurrency: 1, hostname: "w@t"))
+        _ = w.growPool(by: 2)
+        #expect(w.poolSize == 3)
+        // Three long tasks at once need the two added slots (the start concurrency is 1).
+        var long: [AsyncResult<JSONValue>] = []
+        for _ in 0..<3 { long.append(try await h.app.send(task: "tasks.sleep", args: [30])) }
+        #expect(try await eventually { try await long.asyncAllSatisfy { try await $0.state() == .started } })
+        for r in long { try await h.app.revoke(r.id, terminate: true) }
+        for r in long { #expect(try await r.wait(timeout: .seconds(5)).status == .revoked) }
+        _ = w.shrinkPool(by: 2)
+        #expect(w.poolSize == 1)
+        let error = w.shrinkPool(by: 1)
+        #expect(error["error"] != nil)
+        // The start slot still runs work after the added ones retired.
+        let next = try await h.app.send(task: "tasks.add", args: [1, 2])
+        #expect(try await next.get(timeout: .seconds(5)) == 3)
+        w.shutdown()
+        try await t.value
+    }
 }
+
+extension Array {
+    fileprivate func asyncAllSatisfy(_ p: (Element) async throws -> Bool) async rethrows -> Bool {
+        for e in self where try await !p(e) { return false }
+        return true
+    }
+}
+

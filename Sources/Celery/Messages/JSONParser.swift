@@ -10,10 +10,10 @@ struct JSONParser {
         var description: String { "\(message) at byte \(offset + 1)" }
     }
 
-    private let b: UnsafeBufferPointer<UInt8>
-    private var i = 0
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
     static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
         try parse(Array(bytes))
@@ -59,7 +59,7 @@ struct JSONParser {
 
     /// Skips whitespace and the given byte; whether it was there (then whitespace after it
     /// is skipped too).
-    private mutating func separator(_ c: Unicode.Scalar) -> Bool {
+    mutating func separator(_ c: Unicode.Scalar) -> Bool {
         skipWS()
         guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
         i += 1
@@ -100,13 +100,13 @@ struct JSONParser {
         }
     }
 
-    private mutating func skipWS() {
+    mutating func skipWS() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
-    private func fail(_ m: String) -> Failure { Failure(message: m, offset: i) }
+    func fail(_ m: String) -> Failure { Failure(message: m, offset: i) }
 
-    private mutating func value(depth: Int) throws -> JSONValue {
+    mutating func value(depth: Int) throws -> JSONValue {
         guard i < b.count else { throw fail("unexpected end of input") }
         switch b[i] {
         case UInt8(ascii: "{"):
@@ -220,15 +220,21 @@ struct JSONParser {
         return v
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         i += 1  // opening quote
         let start = i
-        // Fast path: no escapes.
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        // Fast path: no escapes; all ASCII needs no UTF-8 validation.
+        var high: UInt8 = 0
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 {
+            high |= b[i]
+            i += 1
+        }
         guard i < b.count else { throw fail("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
             defer { i += 1 }
-            return try validated(UnsafeBufferPointer(rebasing: b[start..<i]), at: start)
+            let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+            if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+            return try validated(bytes, at: start)
         }
         var out = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {

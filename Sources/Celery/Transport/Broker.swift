@@ -108,10 +108,21 @@ public protocol DeliveryAcknowledger: Sendable {
     /// Tells the broker the message is still being worked on (keeps a visibility timeout
     /// from expiring). Default: no effect.
     func touch() async throws
+    /// Sends the ack without waiting for the broker's answer, if the transport can (it then
+    /// batches acks and keeps the delivery counted against the prefetch until the answer
+    /// comes); `finished` is called once with `nil` when the broker took it, or the error when
+    /// it could not be sent. Returns `false` when the
+    /// transport has no such path: the caller awaits ``ack()`` instead. Default: `false`.
+    ///
+    /// The worker acks this way so an execution slot takes its next delivery at once instead
+    /// of idling for a round trip per task. A transport that implements it must send every
+    /// such ack before its consumer's `cancel()` gives held deliveries back.
+    func ackWithoutWaiting(finished: @escaping @Sendable ((any Error)?) -> Void) -> Bool
 }
 
 extension DeliveryAcknowledger {
     public func touch() async throws {}
+    public func ackWithoutWaiting(finished: @escaping @Sendable ((any Error)?) -> Void) -> Bool { false }
 }
 
 /// One message handed to a consumer.

@@ -12,9 +12,20 @@ extension Worker {
             switch action {
             case .none: break
             case .ack:
+                // Batched by the transport where it can; the slot goes on at once.
                 let start = ContinuousClock.now
-                try await d.ack()
-                app.transportMetrics.ack.recordSince(start)
+                let ackTimer = app.transportMetrics.ack
+                let sent = d.acknowledger?.ackWithoutWaiting { [outcome] error in
+                    if let error {
+                        log.warning("ack failed (\(outcome)): \(error); the broker will deliver the message again")
+                    } else {
+                        ackTimer.recordSince(start)
+                    }
+                }
+                if sent != true {
+                    try await d.ack()
+                    app.transportMetrics.ack.recordSince(start)
+                }
             case .requeue: try await d.requeue()
             case .deadLetter(let reason): try await d.deadLetter(reason: reason)
             }
