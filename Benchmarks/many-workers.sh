@@ -5,7 +5,8 @@
 # many tasks each worker ran (min / max / stddev against the fair share), tasks that ran twice
 # (none unless a worker died: none is killed here) or were lost, and when each queue was done.
 #   Benchmarks/many-workers.sh [N=2000] [WORKERS=8] [BROKER=rabbitmq|redis]
-#   BENCH_BIN=<dir of a built celery-worker> skips the release build.
+#   BENCH_BIN=<dir of a built celery-worker> skips the release build. MW_PREFILL=1 publishes
+#   everything before the workers start (a drain of a backlog) instead of while they run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2000}"; W="${2:-8}"; KIND="${3:-rabbitmq}"
@@ -29,6 +30,7 @@ if [ -n "${BENCH_BIN:-}" ]; then BIN="$BENCH_BIN"; else
 fi
 PY="${CELERY_VENV:-$PWD/.venv}/bin/python"
 LOGS="$RUN_DIR/logs"; mkdir -p "$LOGS"
+if [ "${MW_PREFILL:-0}" = 1 ]; then "$PY" Benchmarks/many_workers.py publish "$URL" "$N"; fi
 names=()
 for i in $(seq 1 "$W"); do
   name="mw$i@bench"; names+=("$name")
@@ -39,4 +41,5 @@ for name in "${names[@]}"; do
   for _ in $(seq 1 600); do grep -q "worker ready" "$LOGS/$name.log" && break; sleep 0.1; done
   grep -q "worker ready" "$LOGS/$name.log" || { echo "worker $name did not start:"; cat "$LOGS/$name.log"; exit 1; }
 done
-"$PY" Benchmarks/many_workers.py run "$URL" "$N" "$LOGS" "${names[@]}"
+if [ "${MW_PREFILL:-0}" = 1 ]; then mode=follow; else mode=run; fi
+"$PY" Benchmarks/many_workers.py "$mode" "$URL" "$N" "$LOGS" "${names[@]}"

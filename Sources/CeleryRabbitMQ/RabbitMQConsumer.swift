@@ -29,6 +29,11 @@ import Logging
 /// settled any more (their acks throw `invalidState`); the server has already requeued
 /// them and delivers them again, marked redelivered. A broadcast subscriber gets a new
 /// queue: what was published while it was disconnected is lost (at-most-once).
+///
+/// A `basic.cancel` from the server (queue deleted…) leaves the channel open: after the
+/// backoff the queue is declared again and consumed with a new tag on the same channel, so
+/// held deliveries stay ackable. On quorum queues an ETA task at least 1 s early is sent
+/// through native delayed delivery and acked instead of handed out (``RabbitMQDelayedDelivery``).
 actor RabbitMQConsumer: MessageConsumer {
     let broker: RabbitMQBroker
     let route: Route
