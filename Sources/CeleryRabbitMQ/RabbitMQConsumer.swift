@@ -115,8 +115,10 @@ actor RabbitMQConsumer: MessageConsumer {
     }
 
     private func ended(_ gen: Int, _ error: (any Error)?, _ ch: AMQPChannel) {
-        if let e = error as? AMQPError, e.kind == .consumerCancelled, gen == generation, case .queue = route {
-            // The channel is still open: held and buffered deliveries stay ackable on it.
+        if let e = error as? AMQPError, e.kind == .consumerCancelled, case .queue = route {
+            // The channel is still open: held and buffered deliveries stay ackable on it (a
+            // stale consumer's cancel, after a prefetch change, shares the channel: nothing to do).
+            guard gen == generation else { return }
             subscribed = false
             serverCancelled = true
             lastError = error
