@@ -60,10 +60,8 @@ import Testing
         let port = try #require(URL(string: nodes[0])?.port)
         let atKill = done()
         let killedAt = clock.now
-        let (status, out) = try await runCommand(
-            "/bin/bash", ["-c", "source scripts/services/rabbitmq-cluster.sh && rabbitmq_cluster_kill \(index + 1)"],
-            env: ["RABBITMQ_CLUSTER_DIR": dir, "RABBITMQ_CLUSTER_PORT": "\(port)"], cwd: Interop.root)
-        #expect(status == 0, "kill failed: \(out)")
+        let status = await Self.cluster("rabbitmq_cluster_kill \(index + 1)", dir: dir, port: port)
+        #expect(status == 0, "kill failed (status \(status))")
         // Reconnected: the broker names another node and tasks complete again (beyond those in
         // flight at the kill: concurrency + prefetch).
         var movedAt: ContinuousClock.Instant?
@@ -116,9 +114,17 @@ import Testing
 
         // The killed node starts again on its data and rejoins, for the tests that follow
         // (Python Celery spends long retries on a dead node of its list at start-up).
-        let (revived, reviveOut) = try await runCommand(
-            "/bin/bash", ["-c", "source scripts/services/rabbitmq-cluster.sh && rabbitmq_cluster_revive \(index + 1)"],
-            env: ["RABBITMQ_CLUSTER_DIR": dir, "RABBITMQ_CLUSTER_PORT": "\(port)"], cwd: Interop.root, timeout: .seconds(120))
-        #expect(revived == 0, "node \(index + 1) did not start again: \(reviveOut)")
+        let revived = await Self.cluster("rabbitmq_cluster_revive \(index + 1)", dir: dir, port: port)
+        #expect(revived == 0, "node \(index + 1) did not start again (status \(revived))")
+    }
+
+    /// Runs a rabbitmq-cluster.sh function with plain system(3) on a thread of its own
+    /// (Foundation's Process does not always reap these shells: the wait would never end).
+    static func cluster(_ call: String, dir: String, port: Int) async -> Int32 {
+        let cmd = "cd '\(Interop.root)' && RABBITMQ_CLUSTER_DIR='\(dir)' RABBITMQ_CLUSTER_PORT=\(port) "
+            + "bash -c 'source scripts/services/rabbitmq-cluster.sh && \(call)' </dev/null >/dev/null 2>&1"
+        return await withCheckedContinuation { c in
+            Thread { c.resume(returning: system(cmd)) }.start()
+        }
     }
 }
