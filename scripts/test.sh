@@ -30,8 +30,24 @@ source scripts/services/redis-sentinel.sh
 redis_sentinel_start
 stops+=(redis_sentinel_stop)
 
+# The three-node RabbitMQ cluster (quorum-queue and node-kill tests) takes about a minute to
+# boot: it starts in the background while the build runs, in a subshell of its own (the
+# cluster script re-points rabbitmq.sh's variables at each node).
+export RABBITMQ_CLUSTER_DIR="$RUN_DIR/rabbitmq-cluster"
+cluster_stop() { (source scripts/services/rabbitmq-cluster.sh && rabbitmq_cluster_stop); }
+(source scripts/services/rabbitmq-cluster.sh && rabbitmq_cluster_start) >"$RUN_DIR/rabbitmq-cluster.log" 2>&1 &
+cluster_pid=$!
+stops+=(cluster_stop)
+
 echo "==> swift build --build-tests"
 swift build --build-tests
+echo "==> waiting for the RabbitMQ cluster"
+if ! wait "$cluster_pid"; then
+  cat "$RUN_DIR/rabbitmq-cluster.log" >&2
+  exit 1
+fi
+eval "$(source scripts/services/rabbitmq-cluster.sh && rabbitmq_cluster__export && export -p | grep -E 'CELERY_TEST_AMQP_(CLUSTER_URLS|NODE_[123])=')"
+echo "RabbitMQ cluster: $CELERY_TEST_AMQP_CLUSTER_URLS"
 echo "==> swift test"
 # One test at a time: the suites share real servers on two cores and inject faults with
 # timing (kill -9, black holes, heartbeats); in parallel they starve each other (about 5 min

@@ -45,6 +45,12 @@ public final class AMQPChannel: Sendable {
         try await call(.exchangeDelete(exchange: name, ifUnused: ifUnused, noWait: false))
     }
 
+    /// `exchange.bind` (RabbitMQ's exchange-to-exchange binding): what `source` routes with a
+    /// key matching `routingKey` also goes through `destination`.
+    public func exchangeBind(destination: String, source: String, routingKey: String, arguments: AMQPTable = [:]) async throws {
+        try await call(.exchangeBind(destination: destination, source: source, routingKey: routingKey, noWait: false, arguments: arguments))
+    }
+
     /// `queue.declare`; returns the queue name (server-generated when `args.queue` is empty)
     /// and its ready-message and consumer counts.
     @discardableResult

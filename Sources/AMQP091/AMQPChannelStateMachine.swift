@@ -213,7 +213,7 @@ public struct AMQPChannelStateMachine: Sendable {
     static func expects(_ request: AMQPMethod, reply: AMQPMethod) -> Bool {
         switch (request, reply) {
         case (.channelOpen, .channelOpenOk), (.channelClose, .channelCloseOk), (.exchangeDeclare, .exchangeDeclareOk),
-            (.exchangeDelete, .exchangeDeleteOk), (.queueDeclare, .queueDeclareOk), (.queueBind, .queueBindOk),
+            (.exchangeDelete, .exchangeDeleteOk), (.exchangeBind, .exchangeBindOk), (.queueDeclare, .queueDeclareOk), (.queueBind, .queueBindOk),
             (.queuePurge, .queuePurgeOk), (.queueDelete, .queueDeleteOk), (.basicQos, .basicQosOk),
             (.basicConsume, .basicConsumeOk), (.basicCancel, .basicCancelOk), (.basicGet, .basicGetOk),
             (.basicGet, .basicGetEmpty), (.basicRecover, .basicRecoverOk), (.confirmSelect, .confirmSelectOk),

@@ -26,6 +26,8 @@ extension AMQPMethod {
         case .exchangeDeclareOk: return (40, 11)
         case .exchangeDelete: return (40, 20)
         case .exchangeDeleteOk: return (40, 21)
+        case .exchangeBind: return (40, 30)
+        case .exchangeBindOk: return (40, 31)
         case .queueDeclare: return (50, 10)
         case .queueDeclareOk: return (50, 11)
         case .queueBind: return (50, 20)
@@ -106,6 +108,13 @@ extension AMQPMethod {
             b.writeInteger(UInt16(0))
             try b.amqpWriteShortString(exchange)
             b.writeBits(ifUnused, noWait)
+        case .exchangeBind(let destination, let source, let rk, let noWait, let args):
+            b.writeInteger(UInt16(0))
+            try b.amqpWriteShortString(destination)
+            try b.amqpWriteShortString(source)
+            try b.amqpWriteShortString(rk)
+            b.writeBits(noWait)
+            try b.amqpWriteTable(args)
         case .queueDeclare(let d):
             b.writeInteger(UInt16(0))
             try b.amqpWriteShortString(d.queue)
@@ -189,7 +198,7 @@ extension AMQPMethod {
         case .confirmSelect(let noWait):
             b.writeBits(noWait)
         case .connectionCloseOk, .connectionUnblocked, .channelCloseOk, .exchangeDeclareOk,
-            .exchangeDeleteOk, .queueBindOk, .basicQosOk, .basicRecoverOk, .confirmSelectOk:
+            .exchangeDeleteOk, .exchangeBindOk, .queueBindOk, .basicQosOk, .basicRecoverOk, .confirmSelectOk:
             break
         }
     }

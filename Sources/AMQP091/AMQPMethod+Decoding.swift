@@ -57,6 +57,11 @@ extension AMQPMethod {
             let e = try short(), f = try bits()
             return .exchangeDelete(exchange: e, ifUnused: f[0], noWait: f[1])
         case (40, 21): return .exchangeDeleteOk
+        case (40, 30):
+            _ = try u16()
+            let d = try short(), src = try short(), rk = try short(), f = try bits()
+            return .exchangeBind(destination: d, source: src, routingKey: rk, noWait: f[0], arguments: try table())
+        case (40, 31): return .exchangeBindOk
         case (50, 10):
             _ = try u16()
             let q = try short(), f = try bits()

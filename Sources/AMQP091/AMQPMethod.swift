@@ -163,6 +163,11 @@ public enum AMQPMethod: Sendable, Hashable {
     case exchangeDelete(exchange: String, ifUnused: Bool, noWait: Bool)
     /// `exchange.delete-ok`.
     case exchangeDeleteOk
+    /// `exchange.bind` (RabbitMQ extension): messages routed by `source` with a matching key
+    /// also go to `destination`.
+    case exchangeBind(destination: String, source: String, routingKey: String, noWait: Bool, arguments: AMQPTable)
+    /// `exchange.bind-ok`.
+    case exchangeBindOk
     /// `queue.declare`.
     case queueDeclare(QueueDeclare)
     /// `queue.declare-ok`.

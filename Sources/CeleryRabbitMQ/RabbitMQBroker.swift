@@ -56,12 +56,22 @@ public final class RabbitMQBroker: Broker {
         _ = try await keeper.current()
     }
 
+    /// The node in use (or to be tried next), password masked: `amqp://user:***@host:port/vhost`.
+    /// With a failover list it changes when the connection fails over.
+    public func currentNode() async -> String {
+        await keeper.configuration.maskedURL
+    }
+
     public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
         let properties = RabbitMQMessageMapping.properties(for: message)
         switch route {
         case .queue(let q):
             _ = try await keeper.declareQueue(q)
-            _ = try await confirmedPublish(exchange: "", routingKey: q, mandatory: false, properties: properties, body: message.body, what: "queue '\(q)'")
+            if options.usesDelayedDelivery, let delay = RabbitMQDelayedDelivery.delay(of: message) {
+                try await publishDelayed(properties: properties, body: message.body, queue: q, delay: delay)
+            } else {
+                _ = try await confirmedPublish(exchange: "", routingKey: q, mandatory: false, properties: properties, body: message.body, what: "queue '\(q)'")
+            }
             return PublishReceipt(receivers: nil, confirmed: true)
         case .broadcast(let name):
             try await keeper.declareFanout(name)
@@ -110,6 +120,16 @@ public final class RabbitMQBroker: Broker {
     /// fanouts on their name.
     private func broadcastRoutingKey(_ message: BrokerMessage, _ name: String) -> String {
         options.topicExchanges.contains(name) ? (message.extraProperties["routing_key"]?.stringValue ?? name) : name
+    }
+
+    /// Publishes through native delayed delivery: to `celery_delayed_27` with the delay's
+    /// routing key (see ``RabbitMQDelayedDelivery``); the message reaches `queue` after `delay`
+    /// seconds. Waits for the confirm.
+    func publishDelayed(properties: AMQPBasicProperties, body: [UInt8], queue: String, delay: Int) async throws {
+        _ = try await confirmedPublish(
+            exchange: RabbitMQDelayedDelivery.entryExchange,
+            routingKey: RabbitMQDelayedDelivery.routingKey(delay: delay, destination: queue), mandatory: false,
+            properties: properties, body: body, what: "delayed delivery (\(delay) s) to queue '\(queue)'")
     }
 
     /// Publishes and waits for the confirm. Anything but an ack throws `unconfirmed`

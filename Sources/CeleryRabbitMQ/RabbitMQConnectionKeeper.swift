@@ -31,6 +31,8 @@ actor RabbitMQConnectionKeeper {
     private var publishChannel: AMQPChannel?
     private var queues: [String: QueueInfo] = [:]
     private var exchanges: Set<String> = []
+    /// The native delayed-delivery levels were declared on this connection.
+    private var delayedTopology = false
     private(set) var closed = false
 
     /// A keeper for the nodes of `cycle` (one for a single URL); `configurations` are theirs,
@@ -60,6 +62,7 @@ actor RabbitMQConnectionKeeper {
         publishChannel = nil
         queues = [:]
         exchanges = []
+        delayedTopology = false
         let task = Task { try await self.connectToSomeNode() }
         connecting = task
         defer { connecting = nil }
@@ -112,12 +115,28 @@ actor RabbitMQConnectionKeeper {
     /// durable queue `queue` bound with routing key `queue`) plus its dead-letter exchange
     /// and queue. A queue that already exists with other arguments (e.g. declared by Python
     /// Celery without `x-dead-letter-exchange`) is used as it is.
+    ///
+    /// With native delayed delivery (quorum queues) the delay levels are declared first, once
+    /// per connection, and the queue is bound to `celery_delayed_delivery`.
     func declareQueue(_ queue: String) async throws -> QueueInfo {
         if let info = queues[queue] { return info }
         let c = try await current()
+        try await declareDelayedTopology(on: c)
         let info = try await Self.declare(queue: queue, on: c, options: options, logger: logger)
         queues[queue] = info
         return info
+    }
+
+    /// Forgets that `queue` was declared, so the next use declares it again (after the server
+    /// cancelled a consumer because the queue was deleted).
+    func forgetQueue(_ queue: String) {
+        queues.removeValue(forKey: queue)
+    }
+
+    private func declareDelayedTopology(on c: AMQPConnection) async throws {
+        guard options.usesDelayedDelivery, !delayedTopology else { return }
+        try await RabbitMQDelayedDelivery.declareTopology(on: c, logger: logger)
+        delayedTopology = true
     }
 
     /// Declares the exchange of a broadcast route as Celery does: fanout (topic for the names in
@@ -175,10 +194,13 @@ actor RabbitMQConnectionKeeper {
         let outcome = try await declareTolerant(queue, arguments: args, on: c, logger: logger)
         if outcome == .foreignExclusive { return QueueInfo(hasDeadLetterExchange: false) }
         let exact = outcome == .declared
+        let exchangeType = try await declareExchange(queue, type: options.exchangeType, on: c, logger: logger)
         let ch = try await c.openChannel()
         do {
-            try await ch.exchangeDeclare(queue, type: "direct", durable: true)
             try await ch.queueBind(queue: queue, exchange: queue, routingKey: queue)
+            if options.usesDelayedDelivery {
+                try await RabbitMQDelayedDelivery.bind(queue: queue, exchangeType: exchangeType, on: ch)
+            }
             if options.deadLettering {
                 let dlx = RabbitMQNames.deadLetterExchange(queue), dlq = RabbitMQNames.deadLetterQueue(queue)
                 try await ch.exchangeDeclare(dlx, type: "direct", durable: true)
@@ -194,6 +216,24 @@ actor RabbitMQConnectionKeeper {
             throw error
         }
         return QueueInfo(hasDeadLetterExchange: exact && args["x-dead-letter-exchange"] != nil)
+    }
+
+    /// Declares a work queue's durable exchange; returns its type. One that exists with another
+    /// type (406, e.g. `topic` declared by Python Celery) is used as it is and reported as
+    /// `direct`, the binding that works whatever its type.
+    static func declareExchange(_ name: String, type: String, on c: AMQPConnection, logger: Logger) async throws -> String {
+        let ch = try await c.openChannel()
+        do {
+            try await ch.exchangeDeclare(name, type: type, durable: true)
+            try? await ch.close()
+            return type
+        } catch let e as AMQPError where e.replyCode == 406 {
+            logger.notice("exchange exists with other properties; using it as declared", metadata: ["exchange": "\(name)", "server": "\(e.replyText ?? "")"])
+            let ch2 = try await c.openChannel()
+            try await ch2.exchangeDeclare(.init(exchange: name, type: type, passive: true))
+            try? await ch2.close()
+            return "direct"
+        }
     }
 
     enum Declared: Equatable { case declared, existsWithOtherArguments, foreignExclusive }

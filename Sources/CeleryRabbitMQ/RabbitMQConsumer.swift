@@ -29,6 +29,11 @@ import Logging
 /// settled any more (their acks throw `invalidState`); the server has already requeued
 /// them and delivers them again, marked redelivered. A broadcast subscriber gets a new
 /// queue: what was published while it was disconnected is lost (at-most-once).
+///
+/// A `basic.cancel` from the server (queue deleted…) leaves the channel open: after the
+/// backoff the queue is declared again and consumed with a new tag on the same channel, so
+/// held deliveries stay ackable. On quorum queues an ETA task at least 1 s early is sent
+/// through native delayed delivery and acked instead of handed out (``RabbitMQDelayedDelivery``).
 actor RabbitMQConsumer: MessageConsumer {
     let broker: RabbitMQBroker
     let route: Route
@@ -49,6 +54,8 @@ actor RabbitMQConsumer: MessageConsumer {
     private var lastError: (any Error)?
     private var stopped = false
     private var cancelled = false
+    /// The server sent `basic.cancel` (queue deleted, leader moved): the channel lives on.
+    private var serverCancelled = false
 
     init(broker: RabbitMQBroker, route: Route, options: ConsumeOptions) {
         self.broker = broker
@@ -108,6 +115,16 @@ actor RabbitMQConsumer: MessageConsumer {
     }
 
     private func ended(_ gen: Int, _ error: (any Error)?, _ ch: AMQPChannel) {
+        if let e = error as? AMQPError, e.kind == .consumerCancelled, case .queue = route {
+            // The channel is still open: held and buffered deliveries stay ackable on it (a
+            // stale consumer's cancel, after a prefetch change, shares the channel: nothing to do).
+            guard gen == generation else { return }
+            subscribed = false
+            serverCancelled = true
+            lastError = error
+            wake()
+            return
+        }
         if error != nil, case .queue = route {
             // Unackable now; the server requeued them with the channel.
             buffer.removeFirst(head)
@@ -149,7 +166,24 @@ actor RabbitMQConsumer: MessageConsumer {
                     buffer.removeFirst(head)
                     head = 0
                 }
-                return delivery(m, channel: ch)
+                let d = delivery(m, channel: ch)
+                if broker.options.usesDelayedDelivery, case .queue(let q) = route, let delay = RabbitMQDelayedDelivery.delay(of: d.message),
+                    await RabbitMQDelayedDelivery.resend(m, ch, broker: broker, queue: q, delay: delay)
+                {
+                    continue
+                }
+                return d
+            }
+            if !subscribed, serverCancelled, case .queue(let q) = route, let ch = channel {
+                serverCancelled = false
+                broker.logger.warning("RabbitMQ server cancelled the consumer; consuming again", metadata: ["route": "\(route)", "retry_in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+                if await reconsume(q, on: ch) {
+                    delay = broker.options.reconnectInitialDelay
+                } else {
+                    delay = min(delay * 2, broker.options.reconnectMaxDelay)
+                }
+                continue
             }
             if !subscribed {
                 if let e = lastError {
@@ -178,6 +212,33 @@ actor RabbitMQConsumer: MessageConsumer {
             }
         }
         return nil
+    }
+
+    /// After a server `basic.cancel`: declares the queue again (it may have been deleted) and
+    /// consumes on the same channel with a new tag. On failure the channel is closed (the
+    /// server requeues what it held) and the next round subscribes on a new one.
+    private func reconsume(_ q: String, on ch: AMQPChannel) async -> Bool {
+        guard !cancelled, !stopped else { return false }
+        do {
+            await broker.keeper.forgetQueue(q)
+            queueInfo = try await broker.keeper.declareQueue(q)
+            try await ch.basicQos(prefetchCount: UInt16(clamping: prefetch), global: perChannelQos)
+            tagCount += 1
+            let newTag = "\(baseTag).\(tagCount)"
+            let stream = try await ch.consumeBatches(queue: q, consumerTag: newTag)
+            tag = newTag
+            startPump(stream, ch)
+            broker.logger.notice("RabbitMQ consumer consuming again after a server cancel", metadata: ["route": "\(route)", "broker": "\(broker.displayURL)"])
+            return true
+        } catch {
+            broker.logger.warning("RabbitMQ consumer cannot consume again on its channel; opening a new one", metadata: ["route": "\(route)", "error": "\(error)"])
+            buffer.removeFirst(head)
+            head = 0
+            buffer.removeAll { $0.1 === ch }
+            if channel === ch { channel = nil }
+            try? await ch.close()
+            return false
+        }
     }
 
     private func delivery(_ m: AMQPMessage, channel: AMQPChannel) -> Delivery {

@@ -36,6 +36,7 @@ func sampleFrames() -> [AMQPFrame] {
         .channelFlowOk(active: false), .channelClose(.init(replyCode: 404, replyText: "NOT_FOUND", classId: 50, methodId: 10)), .channelCloseOk,
         .exchangeDeclare(.init(exchange: "celery", type: "direct", durable: true, arguments: ["alternate-exchange": .string("ae")])),
         .exchangeDeclareOk, .exchangeDelete(exchange: "e", ifUnused: true, noWait: false), .exchangeDeleteOk,
+        .exchangeBind(destination: "d", source: "s", routingKey: "#.q", noWait: false, arguments: ["k": .int32(1)]), .exchangeBindOk,
         .queueDeclare(.init(queue: "q", durable: true, exclusive: false, autoDelete: true, arguments: ["x-queue-type": .string("quorum")])),
         .queueDeclareOk(queue: "q", messageCount: 5, consumerCount: 2),
         .queueBind(queue: "q", exchange: "e", routingKey: "rk", noWait: false, arguments: [:]), .queueBindOk,

@@ -22,6 +22,7 @@ rabbitmq_cluster__select() { # I : points rabbitmq.sh's variables at node I
     RABBITMQ_TEST_NODE="swiftceleryc${RABBITMQ_PORT}@localhost"
     RABBITMQ_TEST_DIR="${RABBITMQ_CLUSTER_DIR}/node$1"
     RABBITMQ__FOREIGN=0
+    rabbitmq__vars  # the rest (the server's bin folder) for a shell that only sourced this file
 }
 
 rabbitmq_cluster__ctl() { # I args... : rabbitmqctl against node I
