@@ -36,7 +36,7 @@ wait_for_worker() {
   local i
   for i in $(seq 1 120); do
     kill -0 "$3" 2>/dev/null || return 1
-    "$BIN/celery-admin" --broker "$1" inspect ping -d "$2" --timeout 0.5 >/dev/null 2>&1 && return 0
+    "$BIN/celery-admin" inspect ping --broker "$1" -d "$2" --timeout 0.5 >/dev/null 2>&1 && return 0
   done
   return 1
 }
