@@ -12,8 +12,9 @@ struct RedisScript: Sendable {
         self.sha1 = SHA1.hex(Array(source.utf8))
     }
 
-    /// Runs the script on a pooled connection.
-    func run(_ pool: RedisConnectionPool, keys: [String], args: [RESPValue]) async throws -> RESPValue {
+    /// Runs the script on a pooled connection, on the caller's executor (no thread hop from
+    /// the consumer's event loop).
+    nonisolated(nonsending) func run(_ pool: RedisConnectionPool, keys: [String], args: [RESPValue]) async throws -> RESPValue {
         let command = evalshaCommand(keys: keys, args: args)
         do {
             return try await pool.send(command)

@@ -93,9 +93,12 @@ public final class RedisConnection: Sendable {
     /// (`server`) with the server's message. `timeout` (default: the configuration's
     /// command timeout) bounds the wait; on expiry the connection is closed (its reply
     /// stream can no longer be trusted) and ``RESPError`` (`timeout`) is thrown.
+    ///
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): called from an actor on this
+    /// connection's event loop, the command and its reply cost no thread hop.
     @discardableResult
-    public func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
-        let reply = try await submit(command, expectation: .reply, timeout: timeout).get()
+    public nonisolated(nonsending) func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
+        let reply = try await submit(command, expectation: .reply, timeout: timeout).reply()
         if case .error(let message) = reply {
             if Self.isReadOnly(message) { throw await demoted(message) }
             throw RESPError(.server, message)
@@ -126,7 +129,8 @@ public final class RedisConnection: Sendable {
     /// Sends many commands with one flush and returns their replies in order. Error replies
     /// are returned as `.error` values, not thrown; a connection failure throws, and so does
     /// a `READONLY` reply (the server is a replica now: the connection is closed).
-    public func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
+    /// Runs on the caller's executor, like ``send(_:timeout:)``.
+    public nonisolated(nonsending) func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
         let deadline = NIODeadline.now() + .nanoseconds((timeout ?? configuration.commandTimeout).nanoseconds)
         let loop = channel.eventLoop
         let batch = commands.map {
@@ -146,7 +150,7 @@ public final class RedisConnection: Sendable {
         out.reserveCapacity(batch.count)
         var readOnly: String?
         for c in batch {
-            let reply = try await c.promise.futureResult.get()
+            let reply = try await c.promise.futureResult.reply()
             if case .error(let m) = reply, Self.isReadOnly(m) { readOnly = m }
             out.append(reply)
         }

@@ -113,19 +113,20 @@ public actor RedisConnectionPool {
         }
     }
 
-    /// Sends one command on the shared multiplexed connection (see ``RedisConnection/send(_:timeout:)``).
+    /// Sends one command on the shared multiplexed connection (see ``RedisConnection/send(_:timeout:)``);
+    /// runs on the caller's executor.
     @discardableResult
-    public nonisolated func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
+    public nonisolated(nonsending) func send(_ command: [RESPValue], timeout: Duration? = nil) async throws -> RESPValue {
         try await multiplexed().send(command, timeout: timeout)
     }
 
     /// Sends commands pipelined, in one write, on the shared connection (see ``RedisConnection/pipeline(_:timeout:)``).
-    public nonisolated func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
+    public nonisolated(nonsending) func pipeline(_ commands: [[RESPValue]], timeout: Duration? = nil) async throws -> [RESPValue] {
         try await multiplexed().pipeline(commands, timeout: timeout)
     }
 
     /// The shared connection; opened (once, however many callers wait) when missing or broken.
-    nonisolated func multiplexed() async throws -> RedisConnection {
+    nonisolated(nonsending) func multiplexed() async throws -> RedisConnection {
         let (c, isClosed) = shared.withLock { ($0.connection, $0.closed) }
         if isClosed { throw RESPError(.closed, "connection pool for \(configuration.maskedURL) is closed") }
         if let c, c.isActive { return c }
