@@ -105,6 +105,9 @@ struct RedisConsumerStateMachine<Item> {
         freeSlots >= refillAt || (wantsFew && windowEnded)
     }
     var bufferedCount: Int { buffer.count }
+    /// Whether the fetch loop waits (after ``FetchAction/waitForSlot`` or
+    /// ``FetchAction/waitForBatch``) and nothing has woken it yet.
+    var isWaitingForSlot: Bool { waitingForSlot }
     var parkedReaders: Int { parked.count }
 
     // MARK: Fetch loop

@@ -39,6 +39,9 @@ actor RedisQueueConsumer: MessageConsumer {
     private let id: UInt64
     private var machine: RedisConsumerStateMachine<Delivery>
     private var readers: [Int: CheckedContinuation<Delivery?, Never>] = [:]
+    /// What was handed to (or ended) a parked reader before its continuation was registered
+    /// (`.some(nil)`: ended). See ``next()``.
+    private var earlyHandOffs: [Int: Delivery?] = [:]
     private var slotWaiter: CheckedContinuation<Void, Never>?
     private var blocking: RedisConnection?
     private var blockingClientID: Int64?
@@ -73,7 +76,10 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func start() {
-        fetcher = Task { await self.fetchLoop() }
+        // The consumer's own tasks prefer its loop too: a continuation (a reply, a wake-up)
+        // resumes a task on its preferred executor before it hops to the actor, so without
+        // the preference every await here went through Swift's global pool and back.
+        fetcher = Task(executorPreference: taskExecutor) { await self.fetchLoop() }
     }
 
     private var restoreInterval: Duration {
@@ -90,8 +96,13 @@ actor RedisQueueConsumer: MessageConsumer {
         case .deliver(let d): return d
         case .end: return nil
         case .park(let reader):
+            // `await` is a suspension point even here: a task preferring the loop's task
+            // executor hops from the actor's serial executor to get into the body, and the
+            // fetch loop may hand this reader a delivery meanwhile (kept in `earlyHandOffs`).
             return await withTaskCancellationHandler {
-                await withCheckedContinuation { readers[reader] = $0 }
+                await withCheckedContinuation { c in
+                    if let early = earlyHandOffs.removeValue(forKey: reader) { c.resume(returning: early) } else { readers[reader] = c }
+                }
             } onCancel: {
                 Task { await self.cancelReader(reader) }
             }
@@ -99,7 +110,22 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func cancelReader(_ reader: Int) {
-        if machine.readerCancelled(reader) { readers.removeValue(forKey: reader)?.resume(returning: nil) }
+        if machine.readerCancelled(reader) { resume(reader: reader, with: nil) }
+    }
+
+    /// Resumes parked reader `reader`, or keeps what it gets until it registers.
+    private func resume(reader: Int, with item: Delivery?) {
+        if let c = readers.removeValue(forKey: reader) { c.resume(returning: item) } else { earlyHandOffs[reader] = item }
+    }
+
+    /// Waits until ``RedisConsumerStateMachine/wakeIfWaiting()`` (or a timer) ends the fetch
+    /// loop's wait. The continuation is registered only while the machine still waits: the
+    /// `await` may suspend before the body runs (see ``next()``), and a wake-up that came in
+    /// between would otherwise be lost for good — the stall of the 2026-12-01 session.
+    private func waitForWake() async {
+        await withCheckedContinuation { c in
+            if machine.isWaitingForSlot { slotWaiter = c } else { c.resume() }
+        }
     }
 
     // MARK: Fetching
@@ -118,7 +144,7 @@ actor RedisQueueConsumer: MessageConsumer {
                         if c.machine.recheck() { c.slotWaiter.take()?.resume() }
                     }
                 }
-                await withCheckedContinuation { slotWaiter = $0 }
+                await waitForWake()
                 batchTimer.take()?.cancel()
             case .waitForBatch:
                 batchTimer = broker.loop.scheduleTask(in: Self.batchWindow) {
@@ -127,7 +153,7 @@ actor RedisQueueConsumer: MessageConsumer {
                         if c.machine.batchWindowEnded() { c.slotWaiter.take()?.resume() }
                     }
                 }
-                await withCheckedContinuation { slotWaiter = $0 }
+                await waitForWake()
                 batchTimer.take()?.cancel()
             case .fetch(let kind, let count, let recover):
                 await fetch(kind, count: count, recover: recover)
@@ -156,7 +182,7 @@ actor RedisQueueConsumer: MessageConsumer {
             }
             backoff.reset()
             let result = machine.fetched(accept(reply), asked: count)
-            for (reader, item) in result.handOff { readers.removeValue(forKey: reader)?.resume(returning: item) }
+            for (reader, item) in result.handOff { resume(reader: reader, with: item) }
             for tag in result.restore { _ = try? await broker.restore(tag: tag) }
         } catch {
             let lost = RedisQueueConsumer.replyMayBeLost(error) ? sentScore : nil
@@ -361,8 +387,9 @@ actor RedisQueueConsumer: MessageConsumer {
     /// Waits until every queued ack has been sent and answered (before held deliveries are
     /// given back: an ack still on its way must not race their restore).
     private func acksSettled() async {
-        if acks.isIdle { return }
-        await withCheckedContinuation { ackDrainWaiters.append($0) }
+        await withCheckedContinuation { c in
+            if acks.isIdle { c.resume() } else { ackDrainWaiters.append(c) }
+        }
     }
 
     /// Sends the acks collected in this event-loop tick in one script call. Succeeded or not,
@@ -377,7 +404,7 @@ actor RedisQueueConsumer: MessageConsumer {
 
     private func send(acks batch: [(tag: String, done: RedisAckWaiter)]) {
         acks.inFlight += 1
-        Task { await self.run(acks: batch) }
+        Task(executorPreference: taskExecutor) { await self.run(acks: batch) }
     }
 
     private func run(acks batch: [(tag: String, done: RedisAckWaiter)]) async {
@@ -435,7 +462,7 @@ actor RedisQueueConsumer: MessageConsumer {
     }
 
     private func finish(_ s: (readers: [Int], restore: [String], wakeFetcher: Bool)) async {
-        for r in s.readers { readers.removeValue(forKey: r)?.resume(returning: nil) }
+        for r in s.readers { resume(reader: r, with: nil) }
         if s.wakeFetcher { slotWaiter.take()?.resume() }
         await halt()
         for tag in s.restore {
