@@ -35,7 +35,7 @@ struct WebAppGate<Context: RequestContext>: RouterMiddleware {
         if path == "/healthcheck" || path == "/login" { return try await next(request, context) }
         guard let proof = auth.verify(request) else {
             if request.method == .get, request.headers[.accept]?.contains("text/html") == true {
-                return WebAppLogin.page(next: path, error: nil, status: 401)
+                return WebAppLogin(auth: auth).page(next: path, error: nil, status: 401)
             }
             var r = WebAppRoutes.errorResponse(WebAppHTTPError(
                 401, "authentication required: 'Authorization: Bearer <token>', HTTP basic auth, or a session from /login"))

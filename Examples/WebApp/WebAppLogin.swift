@@ -9,14 +9,14 @@ struct WebAppLogin: Sendable {
 
     /// `POST /login` with an urlencoded `token`, or `user` and `password`, and `next`.
     func login(_ request: Request) async throws -> Response {
-        guard request.method == .post else { return Self.page(next: Self.safeNext(request.uri.queryParameters["next"].map(String.init)), error: nil, status: 200) }
+        guard request.method == .post else { return page(next: Self.safeNext(request.uri.queryParameters["next"].map(String.init)), error: nil, status: 200) }
         // A login form posted from another site would sign the victim in as the attacker.
         if let refusal = WebAppAuth.crossSiteRefusal(request) { throw WebAppHTTPError(403, refusal) }
         var request = request
         let form = FormDecoding.parse(String(decoding: try await WebAppRoutes.collect(&request, limit: 16 << 10), as: UTF8.self))
         let next = Self.safeNext(form["next"])
         guard auth.accepts(token: form["token"], user: form["user"], password: form["password"]) else {
-            return Self.page(next: next, error: "wrong token or user name and password", status: 401)
+            return page(next: next, error: "wrong token or user name and password", status: 401)
         }
         var r = Self.redirect(next)
         r.headers[.setCookie] = auth.openSession(secure: WebAppAuth.isHTTPS(request))
@@ -46,8 +46,16 @@ struct WebAppLogin: Sendable {
         return r
     }
 
-    /// The sign-in form (token, or user and password), with an error line when `error` is given.
-    static func page(next: String, error: String?, status: Int) -> Response {
+    /// The sign-in form (a token field, user and password fields: those the credentials use),
+    /// with an error line when `error` is given.
+    func page(next: String, error: String?, status: Int) -> Response {
+        let tokenField = #"<label>Token <input type="password" name="token" id="login-token" autocomplete="off"></label>"#
+        let userFields = #"""
+            <label>User <input type="text" name="user" id="login-user" autocomplete="username"></label>
+            <label>Password <input type="password" name="password" id="login-password" autocomplete="current-password"></label>
+            """#
+        let c = auth.credentials
+        let fields = [c.token != nil ? tokenField : nil, c.users.isEmpty ? nil : userFields].compactMap { $0 }.joined(separator: "\n<p class=\"or\">or</p>\n")
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Sign in: swift-celery web app</title>
@@ -58,13 +66,10 @@ struct WebAppLogin: Sendable {
             input[type=text], input[type=password] { width: 100%; } .error { color: #b00; } .or { color: #777; margin: .6em 0; }
             </style></head>
             <body><h1>Sign in</h1>
-            \(error.map { "<p class=\"error\" id=\"login-error\">\(esc($0))</p>" } ?? "")
+            \(error.map { "<p class=\"error\" id=\"login-error\">\(Self.esc($0))</p>" } ?? "")
             <form method="post" action="/login" id="login"><fieldset>
-            <input type="hidden" name="next" value="\(esc(next))">
-            <label>Token <input type="password" name="token" id="login-token" autocomplete="off"></label>
-            <p class="or">or</p>
-            <label>User <input type="text" name="user" id="login-user" autocomplete="username"></label>
-            <label>Password <input type="password" name="password" id="login-password" autocomplete="current-password"></label>
+            <input type="hidden" name="next" value="\(Self.esc(next))">
+            \(fields)
             <button type="submit">Sign in</button></fieldset></form>
             </body></html>
             """
