@@ -26,13 +26,26 @@ struct WebAppGate<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// A 404 for an unknown path, a 405 with `Allow` for a method the path does not take, else `nil`.
+    static func methodRefusal(_ request: Request, path: String) -> Response? {
+        guard let allowed = allowedMethods(path) else { return WebAppRoutes.errorResponse(WebAppHTTPError(404, "no page \(path.prefix(100))")) }
+        guard !allowed.contains(request.method) else { return nil }
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        var r = WebAppRoutes.errorResponse(WebAppHTTPError(405, "\(request.method.rawValue) is not allowed on \(path.prefix(100)) (only \(list))"))
+        r.headers[.allow] = list
+        return r
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         await WebAppRoutes.guarded { try await check(request, context: context, next: next) }
     }
 
     func check(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/healthcheck" || path == "/login" { return try await next(request, context) }
+        if path == "/healthcheck" || path == "/login" {
+            if let refusal = Self.methodRefusal(request, path: path) { return refusal }
+            return try await next(request, context)
+        }
         guard let proof = auth.verify(request) else {
             if request.method == .get, request.headers[.accept]?.contains("text/html") == true {
                 return WebAppLogin(auth: auth).page(next: path, error: nil, status: 401)
@@ -43,12 +56,7 @@ struct WebAppGate<Context: RequestContext>: RouterMiddleware {
             if !auth.credentials.users.isEmpty { r.headers[values: .wwwAuthenticate].append("Basic realm=\"celery-webapp-example\", charset=\"UTF-8\"") }
             return r
         }
-        guard let allowed = Self.allowedMethods(path) else { throw WebAppHTTPError(404, "no page \(path.prefix(100))") }
-        guard allowed.contains(request.method) else {
-            var r = WebAppRoutes.errorResponse(WebAppHTTPError(405, "\(request.method.rawValue) is not allowed on \(path.prefix(100)) (only \(allowed.map(\.rawValue).joined(separator: ", ")))"))
-            r.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-            return r
-        }
+        if let refusal = Self.methodRefusal(request, path: path) { return refusal }
         guard request.method == .post else { return try await next(request, context) }
         var request = request
         var formToken: String?
