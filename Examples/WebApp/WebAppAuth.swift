@@ -26,6 +26,7 @@ final class WebAppAuth: Sendable {
         case session(id: String, csrf: String)
     }
 
+    /// One signed-in browser: the cookie's secret, its CSRF token, and when it ends.
     struct Session {
         var secret: String
         var csrf: String
@@ -107,6 +108,7 @@ final class WebAppAuth: Sendable {
         return cookie("", maxAge: 0, secure: secure)
     }
 
+    /// A `Set-Cookie` value for the session cookie (`HttpOnly; SameSite=Strict`, `Secure` over HTTPS).
     func cookie(_ value: String, maxAge: Int, secure: Bool) -> String {
         "\(Self.cookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure || secureCookies ? "; Secure" : "")
     }

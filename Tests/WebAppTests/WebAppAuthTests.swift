@@ -7,35 +7,6 @@ import Testing
 /// every route but `/healthcheck` needs credentials; a browser session needs its CSRF token
 /// on every POST; bearer and basic-auth scripts need none; logout ends the session.
 @Suite(.serialized) struct WebAppAuthTests {
-    static let jobId = "0f4c2a8e-1111-4222-8333-944455556666"
-    static let signupBody = Array(#"{"email": "ada@example.org", "name": "Ada"}"#.utf8)
-    static func basic(_ user: String, _ password: String) -> String { "Authorization: Basic " + Data("\(user):\(password)".utf8).base64EncodedString() }
-
-    /// A browser session: its cookie header and the CSRF token the page carries.
-    struct Session {
-        var cookie: String
-        var csrf: String
-    }
-
-    func login(_ app: WebAppProcess, form: String) async throws -> WebAppProcess.Reply {
-        try await app.request("POST", "/login", body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", credentials: .none)
-    }
-
-    func session(_ app: WebAppProcess) async throws -> Session {
-        let r = try await login(app, form: "token=\(try #require(app.token))&next=%2F")
-        #expect(r.status == 303 && r.header("location") == "/", "\(r.status) \(r.headers)")
-        let setCookie = try #require(r.header("set-cookie"), "no Set-Cookie: \(r.headers)")
-        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] { #expect(setCookie.contains(attribute), "\(setCookie)") }
-        #expect(!setCookie.contains("Secure"), "plain HTTP: no Secure attribute")
-        let cookie = "Cookie: " + String(setCookie.prefix { $0 != ";" })
-        let page = try await app.request("GET", "/", credentials: .headers([cookie]))
-        #expect(page.status == 200, "\(page.text)")
-        let marker = #"<meta name="csrf-token" content=""#
-        let csrf = try #require(page.text.components(separatedBy: marker).dropFirst().first?.prefix { $0 != "\"" }, "no CSRF token in the page")
-        #expect(csrf.count == 64 && page.text.contains(#"name="csrf_token" value="\#(csrf)""#))
-        return Session(cookie: cookie, csrf: String(csrf))
-    }
-
     @Test func everyRouteNeedsCredentials() async throws {
         guard let redis = LiveServers.redis(), let mongo = LiveServers.mongo() else { return }
         let app = try await WebAppProcess.start(
@@ -43,17 +14,17 @@ import Testing
         defer { app.child.killNow() }
         #expect(try await app.request("GET", "/healthcheck", credentials: .none).status == 200)
         #expect(try await app.request("GET", "/login", credentials: .none).text.contains(#"<form method="post" action="/login""#))
-        let routes = [("GET", "/"), ("GET", "/app.js"), ("GET", "/jobs/\(Self.jobId)"), ("GET", "/thumbnails/\(Self.jobId)"),
+        let routes = [("GET", "/"), ("GET", "/app.js"), ("GET", "/jobs/\(WebAppProcess.jobId)"), ("GET", "/thumbnails/\(WebAppProcess.jobId)"),
                       ("POST", "/signup"), ("POST", "/thumbnails"), ("POST", "/logout"), ("GET", "/no-such-page"), ("DELETE", "/signup")]
         let wrong: [(String, WebAppProcess.Credentials)] = [
             ("none", .none), ("wrong token", .headers(["Authorization: Bearer \(WebAppProcess.newToken())"])),
             ("token prefix", .headers(["Authorization: Bearer \(try #require(app.token).prefix(63))"])),
-            ("wrong password", .headers([Self.basic("ada", "lovelace-1816")])), ("unknown user", .headers([Self.basic("bob", "lovelace-1815")])),
+            ("wrong password", .headers([WebAppProcess.basic("ada", "lovelace-1816")])), ("unknown user", .headers([WebAppProcess.basic("bob", "lovelace-1815")])),
             ("forged cookie", .headers(["Cookie: webapp_session=abc.def"])), ("unknown scheme", .headers(["Authorization: Digest x"])),
         ]
         for (method, path) in routes {
             for (label, creds) in wrong {
-                let r = try await app.request(method, path, body: method == "POST" ? Self.signupBody : nil, contentType: "application/json", credentials: creds)
+                let r = try await app.request(method, path, body: method == "POST" ? WebAppProcess.signupBody : nil, contentType: "application/json", credentials: creds)
                 #expect(r.status == 401, "\(method) \(path) with \(label): \(r.status) \(r.text)")
                 #expect(try r.json()["status"] as? Int == 401 && r.header("content-type") == "application/json", "\(method) \(path): \(r.text)")
                 #expect(r.headers.contains { $0.name == "www-authenticate" && $0.value.hasPrefix("Bearer") })
@@ -65,7 +36,7 @@ import Testing
         #expect(browser.status == 401 && browser.text.contains("id=\"login\"") && browser.header("content-type")?.hasPrefix("text/html") == true)
         // The right credentials: 200, and wrong methods or paths are clear errors after authentication.
         #expect(try await app.request("GET", "/app.js").status == 200)
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: .headers([Self.basic("ada", "lovelace-1815")])).status == 200)
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: .headers([WebAppProcess.basic("ada", "lovelace-1815")])).status == 200)
         let method = try await app.request("DELETE", "/signup")
         #expect(method.status == 405 && method.header("allow") == "POST" && method.text.contains("DELETE is not allowed"), "\(method.text)")
         #expect(try await app.request("GET", "/signup").status == 405)
@@ -85,31 +56,31 @@ import Testing
         guard let redis = LiveServers.redis(), let mongo = LiveServers.mongo() else { return }
         let app = try await WebAppProcess.start(broker: redis, backend: mongo, data: try TestImages.directory("csrf"), queue: LiveServers.unique("webapp-csrf"))
         defer { app.child.killNow() }
-        let wrongLogin = try await login(app, form: "token=\(WebAppProcess.newToken())&next=%2F")
+        let wrongLogin = try await app.login(form: "token=\(WebAppProcess.newToken())&next=%2F")
         #expect(wrongLogin.status == 401 && wrongLogin.text.contains("wrong token") && wrongLogin.header("set-cookie") == nil, "\(wrongLogin.text)")
         let crossSiteLogin = try await app.request(
             "POST", "/login", body: Array("token=\(try #require(app.token))".utf8), contentType: "application/x-www-form-urlencoded", credentials: .none,
             headers: ["Origin: http://evil.example", "Sec-Fetch-Site: cross-site"])
         #expect(crossSiteLogin.status == 403 && crossSiteLogin.header("set-cookie") == nil, "\(crossSiteLogin.text)")
         // An open redirect through ?next is not possible.
-        #expect(try await login(app, form: "token=\(try #require(app.token))&next=%2F%2Fevil.example").header("location") == "/")
+        #expect(try await app.login(form: "token=\(try #require(app.token))&next=%2F%2Fevil.example").header("location") == "/")
 
-        let s = try await session(app)
-        let other = try await session(app)
+        let s = try await app.session()
+        let other = try await app.session()
         #expect(s.csrf != other.csrf, "each session has its own CSRF token")
         let cookie = WebAppProcess.Credentials.headers([s.cookie])
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: cookie).status == 200, "GET needs no CSRF token")
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: cookie).status == 200, "GET needs no CSRF token")
         let refused: [(String, [String])] = [
             ("no token", []), ("another session's token", ["X-CSRF-Token: \(other.csrf)"]), ("empty token", ["X-CSRF-Token: "]),
             ("other origin", ["X-CSRF-Token: \(s.csrf)", "Origin: http://evil.example"]),
             ("cross-site fetch", ["X-CSRF-Token: \(s.csrf)", "Sec-Fetch-Site: cross-site"]),
         ]
         for (label, headers) in refused {
-            let r = try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: cookie, headers: headers)
+            let r = try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: cookie, headers: headers)
             #expect(try r.status == 403 && (r.json()["error"] as? String).map { $0.contains("CSRF") || $0.contains("cross-site") } == true, "\(label): \(r.status) \(r.text)")
         }
         let sameOrigin = ["X-CSRF-Token: \(s.csrf)", "Origin: \(app.base)", "Sec-Fetch-Site: same-origin"]
-        let signup = try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: cookie, headers: sameOrigin)
+        let signup = try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: cookie, headers: sameOrigin)
         #expect(signup.status == 202, "\(signup.text)")
         #expect(try await app.waitForJob(try #require(try signup.json()["id"] as? String))["state"] as? String == "SUCCESS")
         // An urlencoded form may carry the token as a field.
@@ -125,9 +96,9 @@ import Testing
         #expect(try await app.request("POST", "/logout", credentials: cookie).status == 403)
         let logout = try await app.request("POST", "/logout", body: Array("csrf_token=\(s.csrf)".utf8), contentType: "application/x-www-form-urlencoded", credentials: cookie)
         #expect(logout.status == 303 && logout.header("location") == "/login" && logout.header("set-cookie")?.contains("Max-Age=0") == true, "\(logout.status) \(logout.headers)")
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: cookie).status == 401)
-        #expect(try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: cookie, headers: ["X-CSRF-Token: \(s.csrf)"]).status == 401)
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: .headers([other.cookie])).status == 200, "the other session lives on")
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: cookie).status == 401)
+        #expect(try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: cookie, headers: ["X-CSRF-Token: \(s.csrf)"]).status == 401)
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: .headers([other.cookie])).status == 200, "the other session lives on")
         #expect(await app.child.stop() == 0)
     }
 
@@ -138,59 +109,20 @@ import Testing
             extra: ["--basic-auth", "ada:lovelace-1815,bob:b0b-secret"], env: ["CELERY_WEBAPP_TOKEN": "env-token-0123456789abcdef"])
         defer { app.child.killNow() }
         let bearer = WebAppProcess.Credentials.headers(["Authorization: Bearer env-token-0123456789abcdef"])
-        let r = try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: bearer)
+        let r = try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: bearer)
         #expect(r.status == 202, "\(r.text)")
         // A bearer request is no browser's: not even another Origin makes it a CSRF.
-        #expect(try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: bearer, headers: ["Origin: http://evil.example"]).status == 202)
-        let basic = WebAppProcess.Credentials.headers([Self.basic("bob", "b0b-secret")])
-        #expect(try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: basic).status == 202)
+        #expect(try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: bearer, headers: ["Origin: http://evil.example"]).status == 202)
+        let basic = WebAppProcess.Credentials.headers([WebAppProcess.basic("bob", "b0b-secret")])
+        #expect(try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: basic).status == 202)
         // Basic auth is cached by browsers: a cross-site request with it is refused.
-        let cross = try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: basic, headers: ["Origin: http://evil.example"])
+        let cross = try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: basic, headers: ["Origin: http://evil.example"])
         #expect(cross.status == 403, "\(cross.text)")
-        #expect(try await app.request("POST", "/signup", body: Self.signupBody, contentType: "application/json", credentials: basic, headers: ["Sec-Fetch-Site: same-site"]).status == 403)
+        #expect(try await app.request("POST", "/signup", body: WebAppProcess.signupBody, contentType: "application/json", credentials: basic, headers: ["Sec-Fetch-Site: same-site"]).status == 403)
         // The login form takes a user and password too.
-        let byUser = try await login(app, form: "user=ada&password=lovelace-1815")
+        let byUser = try await app.login(form: "user=ada&password=lovelace-1815")
         #expect(byUser.status == 303 && byUser.header("set-cookie") != nil, "\(byUser.text)")
-        #expect(try await login(app, form: "user=ada&password=").status == 401)
-        #expect(await app.child.stop() == 0)
-    }
-
-    @Test func badRequestsOnEveryPathAreClear4xx() async throws {
-        guard let redis = LiveServers.redis(), let mongo = LiveServers.mongo() else { return }
-        let app = try await WebAppProcess.start(broker: redis, backend: mongo, data: try TestImages.directory("bad4xx"), queue: LiveServers.unique("webapp-4xx"))
-        defer { app.child.killNow() }
-        func expectError(_ r: WebAppProcess.Reply, _ status: Int, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let o = try r.json()
-            #expect(r.status == status && o["status"] as? Int == status && (o["error"] as? String)?.contains(text) == true, "\(r.status) \(r.text)", sourceLocation: sourceLocation)
-        }
-        let form = "application/x-www-form-urlencoded"
-        // The open paths check their methods and sizes too.
-        try expectError(try await app.request("PUT", "/login", credentials: .none), 405, "PUT is not allowed on /login")
-        try expectError(try await app.request("POST", "/healthcheck", credentials: .none), 405, "only GET")
-        let bigLogin = try await app.request("POST", "/login", body: Array(repeating: UInt8(ascii: "a"), count: 20 << 10), contentType: form, credentials: .none)
-        try expectError(bigLogin, 413, "larger than 16384 bytes")
-        #expect(try await app.request("POST", "/login", body: [0xFF, 0xFE, 0x00], contentType: "application/octet-stream", credentials: .none).status == 401)
-        // A session's oversized urlencoded POST is a 413 before the CSRF check reads it.
-        let s = try await session(app)
-        let bigForm = try await app.request("POST", "/signup", body: Array(repeating: UInt8(ascii: "a"), count: 70 << 10), contentType: form, credentials: .headers([s.cookie]))
-        try expectError(bigForm, 413, "larger than")
-        // Bad JSON, bad multipart, bad parameters: 400 with the reason.
-        try expectError(try await app.request("POST", "/signup", body: Array("{\"email\": ".utf8), contentType: "application/json"), 400, "send JSON")
-        try expectError(try await app.request("POST", "/signup", body: Array("[1, 2]".utf8), contentType: "application/json"), 400, "send JSON")
-        let multipart = "multipart/form-data; boundary=xyz"
-        try expectError(try await app.request("POST", "/thumbnails", body: Array("no boundary here".utf8), contentType: multipart), 400, "without its boundary")
-        try expectError(try await app.request("POST", "/thumbnails", body: Array("--xyz\r\nContent-Type: image/png\r\n".utf8), contentType: multipart), 400, "end of its headers")
-        try expectError(try await app.request("POST", "/thumbnails", body: Array("--xyz\r\n\r\n\u{89}PNG".utf8), contentType: multipart), 400, "not closed by the boundary")
-        try expectError(try await app.request("POST", "/thumbnails?format=gif", body: [1], contentType: "image/png"), 400, "format must be png or ppm")
-        try expectError(try await app.request("POST", "/thumbnails?pause_ms=x", body: [1], contentType: "image/png"), 400, "pause_ms must be an integer")
-        try expectError(try await app.request("POST", "/thumbnails", body: [], contentType: "image/png"), 400, "no image")
-        try expectError(try await app.request("GET", "/jobs/not%20an%20id"), 400, "is not a job id")
-        try expectError(try await app.request("GET", "/thumbnails/\(Self.jobId)"), 404, "no job")
-        // Over HTTPS (a TLS proxy says so) the session cookie is Secure.
-        let https = try await app.request(
-            "POST", "/login", body: Array("token=\(try #require(app.token))".utf8), contentType: form, credentials: .none, headers: ["X-Forwarded-Proto: https"])
-        #expect(https.header("set-cookie")?.hasSuffix("; Secure") == true, "\(https.headers)")
-        #expect(try await app.request("GET", "/healthcheck").text == "OK", "still serving")
+        #expect(try await app.login(form: "user=ada&password=").status == 401)
         #expect(await app.child.stop() == 0)
     }
 
@@ -205,6 +137,19 @@ import Testing
         #expect(short == 64 && shortOut.contains("at least 16 characters"), "\(short) \(shortOut)")
         let (bad, badOut) = try await runCommand(WebAppProcess.binary, common + ["--basic-auth", "nopassword"])
         #expect(bad == 64 && badOut.contains("user:password"), "\(bad) \(badOut)")
+        let empty = data + "/empty-token"
+        try TestImages.write([0x0A], empty)
+        let (emptyStatus, emptyOut) = try await runCommand(WebAppProcess.binary, common + ["--token-file", empty])
+        #expect(emptyStatus == 64 && emptyOut.contains("is empty"), "\(emptyStatus) \(emptyOut)")
+        // --token-file: the token is read from the file (trimmed) and works.
+        let fileToken = WebAppProcess.newToken()
+        try TestImages.write(Array((fileToken + "\n").utf8), data + "/token")
+        let fromFile = try await WebAppProcess.start(
+            broker: redis, backend: mongo, data: data, queue: LiveServers.unique("webapp-file"), token: nil, extra: ["--token-file", data + "/token"])
+        defer { fromFile.child.killNow() }
+        #expect(try await fromFile.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: .headers(["Authorization: Bearer \(fileToken)"])).status == 200)
+        #expect(!fromFile.child.output.contains("generated token"))
+        #expect(await fromFile.child.stop() == 0)
         // On loopback: a generated token, printed once, that works.
         let app = try await WebAppProcess.start(broker: redis, backend: mongo, data: data, queue: LiveServers.unique("webapp-gen"), token: nil)
         defer { app.child.killNow() }
@@ -213,8 +158,8 @@ import Testing
         let line = try #require(app.child.output.components(separatedBy: "\n").first { $0.hasPrefix(marker) })
         let token = String(line.dropFirst(marker.count))
         #expect(token.count == 64 && app.child.output.components(separatedBy: token).count == 2, "printed exactly once")
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: .headers(["Authorization: Bearer \(token)"])).status == 200)
-        #expect(try await app.request("GET", "/jobs/\(Self.jobId)", credentials: .none).status == 401)
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: .headers(["Authorization: Bearer \(token)"])).status == 200)
+        #expect(try await app.request("GET", "/jobs/\(WebAppProcess.jobId)", credentials: .none).status == 401)
         #expect(await app.child.stop() == 0)
     }
 }
