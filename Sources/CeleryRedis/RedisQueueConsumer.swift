@@ -143,8 +143,14 @@ actor RedisQueueConsumer: MessageConsumer {
     private func fetch(_ kind: RedisConsumerStateMachine<Delivery>.FetchKind, count: Int, recover: [String]) async {
         var sentScore: String?
         do {
-            if machine.hasAckRetries { try await retryFailedAcks() }
+            // Lost pops first: `recover` was taken from the machine for this fetch, and only
+            // `recoverLostPops` gives it back when it fails. Retrying the acks first dropped
+            // it whenever that retry failed (the server still away or loading), and the lost
+            // pop's messages then waited in `unacked` for the visibility timeout (seen in
+            // `Benchmarks/redis-restart-soak.sh`: 8 messages back only after 20 s). Failed acks
+            // are kept by `retryFailedAcks` itself.
             if !recover.isEmpty { try await recoverLostPops(recover) }
+            if machine.hasAckRetries { try await retryFailedAcks() }
             // Also on a busy queue: messages of crashed consumers must come back even when
             // this consumer never has to wait.
             try await restoreIfDue()
