@@ -57,7 +57,7 @@ struct RedisScript: Sendable {
         local now, qjson = ARGV[1], ARGV[3]
         local want = tonumber(ARGV[4]) or 1
         local find, match, byte = string.find, string.match, string.byte
-        local reply, tags, counts, z, h = {{}, {}}, {}, {}, {}, {}
+        local reply, tags, counts, z, h = {0, 0}, {}, {}, {}, {}
         local got, nc = 0, 0
         for i = 1, n do
           if got >= want then break end
