@@ -63,13 +63,19 @@ def command_stats(r):
     return {k[len("cmdstat_"):]: (v["calls"], v["usec"]) for k, v in r.info("commandstats").items()}
 
 
-def per_task(before, after, n):
-    """Calls and server µs per task of each command run during the drain (the drain's own
-    probes, `llen`/`hlen`/`copy`, included)."""
+# What this harness itself sends during a drain: `drained()` polls `LLEN` + `HLEN` (kombu) or
+# `HLEN` + `LLEN` (Dramatiq) every millisecond, `fill()` is one `COPY`, and the CPU counters are
+# read with `INFO`. No worker here sends `HLEN`/`LLEN`/`COPY`, so these are the harness's alone.
+HARNESS_COMMANDS = {"llen", "hlen", "copy", "info"}
+
+
+def per_task(before, after, n, harness=False):
+    """Calls and server µs per task of each command run during the drain: the workers'
+    commands, or with `harness=True` the drain's own probes (``HARNESS_COMMANDS``)."""
     out = {}
     for cmd, (calls, usec) in after.items():
         c0, u0 = before.get(cmd, (0, 0))
-        if calls > c0:
+        if calls > c0 and (cmd in HARNESS_COMMANDS) == harness:
             out[cmd] = {"calls_per_task": round((calls - c0) / n, 3), "us_per_task": round((usec - u0) / n, 2)}
     return out
 
@@ -236,7 +242,7 @@ def run_one(r, layout, n, cmd, log):
     return {"tasks_per_s": round(n / el), "seconds": round(el, 3),
             "worker_cpu_us_per_task": round((c1 - c0) / n * 1e6, 1),
             "redis_cpu_us_per_task": round((r1 - r0) / n * 1e6, 1),
-            "commands": per_task(s0, s1, n),
+            "commands": per_task(s0, s1, n), "harness_commands": per_task(s0, s1, n, harness=True),
             **({"perf_per_task": {k: round(v / n, 2) for k, v in counters.items()}} if counters else {})}
 
 

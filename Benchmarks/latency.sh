@@ -21,14 +21,17 @@ bench_prepare celery-latency "${services[@]}"
 
 redis_port="${CELERY_TEST_REDIS_URL##*:}"; redis_port="${redis_port%%/*}"
 floor() { # command...
-  "$@" "$redis_port" "$N" consume > "$RUN_DIR/floor.out" & local c=$!
-  local i  # probe: the consumer is blocked in BLPOP
-  for i in $(seq 1 200); do
-    redis-cli -p "$redis_port" CLIENT LIST | grep -q 'cmd=blpop' && break
-    sleep 0.05
+  "$@" "$redis_port" "$N" consume > "$RUN_DIR/floor.out" & FLOOR_PID=$!
+  # Probe until the consumer is blocked in BLPOP (5 s at most).
+  local ready=""
+  for _ in $(seq 1 100); do
+    kill -0 "$FLOOR_PID" 2>/dev/null || break
+    if redis-cli -p "$redis_port" CLIENT LIST | grep -q 'cmd=blpop'; then ready=1; break; fi
+    sleep 0.05  # between probes
   done
+  if [ -z "$ready" ]; then stop_floor; echo "floor consumer did not start: $(cat "$RUN_DIR/floor.out")" >&2; return 1; fi
   "$@" "$redis_port" "$N" produce
-  wait "$c"; cat "$RUN_DIR/floor.out"
+  wait "$FLOOR_PID"; FLOOR_PID=""; cat "$RUN_DIR/floor.out"
 }
 summary() { # label (reads one JSON document on stdin)
   python3 -c 'import json,sys
@@ -36,32 +39,41 @@ d=json.loads(sys.stdin.read().strip().splitlines()[-1])
 f=lambda k: "%.3f" % d[k] if d.get(k) is not None else "-"
 print("%-34s send->start p50 %s p90 %s p99 %s ms | send->finished p50 %s ms | %s/%s done" % (sys.argv[1], f("send_to_start_p50_ms"), f("send_to_start_p90_ms"), f("send_to_start_p99_ms"), f("send_to_result_p50_ms"), d.get("completed"), d.get("tasks")))' "$1"
 }
+# Each measurement stops the worker it started whatever happens (a failure is reported and the
+# next measurement runs); one still running at exit is stopped by lib.sh's trap, by pid.
 ours() { # broker label worker-flags bench-flags
-  local q="lat-$RANDOM"
-  ours_worker_start "$1" "$q" --no-track-started $3 || return 1
-  "$BIN/celery-bench" --broker "$1" --external --worker-pid "$WORKER_PID" --rate "$RATE" --tasks "$N" --queue "$q" --json $4 | summary "$2"
-  ours_worker_stop
+  local q="lat-$RANDOM" rc=0
+  ours_worker_start "$1" "$q" --no-track-started $3 || { ours_worker_stop; echo "$2: our worker did not come up" >&2; return 1; }
+  "$BIN/celery-bench" --broker "$1" --external --worker-pid "$WORKER_PID" --rate "$RATE" --tasks "$N" --queue "$q" --json $4 | summary "$2" || rc=$?
+  ours_worker_stop; WORKER_PID=""
+  return $rc
 }
 python_side() { # broker label
-  local q="lat-$RANDOM"
-  python_worker_start "$1" "" "$q" lat-py
-  CELERY_BROKER_URL="$1" PYBENCH_RATE="$RATE" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$q" 300 | summary "$2"
-  python_worker_stop lat-py
+  local q="lat-$RANDOM" rc=0
+  python_worker_start "$1" "" "$q" lat-py || { python_worker_stop lat-py; echo "$2: no figure (the Python worker did not come up)" >&2; return 1; }
+  CELERY_BROKER_URL="$1" PYBENCH_RATE="$RATE" "$CELERY_VENV/bin/python" Benchmarks/pybench.py "$N" "$q" 300 | summary "$2" || rc=$?
+  python_worker_stop lat-py; PY_PID=""
+  return $rc
 }
+stop_floor() { if [ -n "${FLOOR_PID:-}" ]; then kill -TERM "$FLOOR_PID" 2>/dev/null || true; wait "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=""; fi; }
+trap 'stop_floor; bench_exit' EXIT
+failed=0
+run() { "$@" || failed=1; }
 
 echo "==> $N tasks at $RATE/s, concurrency $C"
 if want redis; then
-  floor "$RUN_DIR/latency_floor"
-  floor "$CELERY_VENV/bin/python" Benchmarks/latency_floor.py
+  run floor "$RUN_DIR/latency_floor"
+  run floor "$CELERY_VENV/bin/python" Benchmarks/latency_floor.py
   u="$CELERY_TEST_REDIS_URL"
-  ours "$u" "Redis, ours" "" ""
-  python_side "$u" "Redis, Python Celery"
-  ours "$u" "Redis, ours (--nio-executor)" "--nio-executor" "--nio-executor"
-  ours "$u" "Redis, ours (again)" "" ""
+  run ours "$u" "Redis, ours" "" ""
+  run python_side "$u" "Redis, Python Celery"
+  run ours "$u" "Redis, ours (--nio-executor)" "--nio-executor" "--nio-executor"
+  run ours "$u" "Redis, ours (again)" "" ""
 fi
 if want amqp; then
   u="$CELERY_TEST_AMQP_URL"
-  ours "$u" "RabbitMQ, ours (confirmed publish)" "" ""
-  python_side "$u" "RabbitMQ, Python Celery"
-  ours "$u" "RabbitMQ, ours (--nio-executor)" "--nio-executor" "--nio-executor"
+  run ours "$u" "RabbitMQ, ours (confirmed publish)" "" ""
+  run python_side "$u" "RabbitMQ, Python Celery"
+  run ours "$u" "RabbitMQ, ours (--nio-executor)" "--nio-executor" "--nio-executor"
 fi
+exit "$failed"

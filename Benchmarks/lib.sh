@@ -11,6 +11,7 @@
 #   python_worker_stop NAME           stops it and its pool children (its process group, by pid).
 #   wait_for_worker BROKER NAME PID   probes until that worker answers a control ping.
 #   stop_group PID                    stops a process group we started with setsid.
+# Whatever worker is still running when the script exits (an error, Ctrl-C) is stopped by pid.
 source scripts/lib/deps.sh
 
 bench_prepare() {
@@ -18,7 +19,7 @@ bench_prepare() {
   ensure_build_deps; ensure_venv
   export RUN_DIR="$(mktemp -d "/tmp/$prefix.XXXXXX")"
   BENCH_STOPS=()
-  trap 'for s in "${BENCH_STOPS[@]}"; do $s || true; done' EXIT
+  trap bench_exit EXIT
   local svc
   for svc in "$@"; do
     source "scripts/services/$svc.sh"; "${svc}_start"; BENCH_STOPS+=("${svc}_stop")
@@ -30,11 +31,19 @@ bench_prepare() {
   BIN="$(swift build -c release --show-bin-path)"
 }
 
+# On exit (normal or not): the workers this script started and still runs, by pid, then the servers.
+bench_exit() {
+  if [ -n "${WORKER_PID:-}" ] && kill -0 "$WORKER_PID" 2>/dev/null; then ours_worker_stop; fi
+  if [ -n "${PY_PID:-}" ] && kill -0 "$PY_PID" 2>/dev/null; then stop_group "$PY_PID"; fi
+  local s
+  for s in "${BENCH_STOPS[@]}"; do $s || true; done
+}
+
 # wait_for_worker BROKER NAME PID : probes with a control `ping` to that worker name until it
 # answers (or the process is gone, or 60 s pass).
 wait_for_worker() {
-  local i
-  for i in $(seq 1 120); do
+  local deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     kill -0 "$3" 2>/dev/null || return 1
     "$BIN/celery-admin" inspect ping --broker "$1" -d "$2" --timeout 0.5 >/dev/null 2>&1 && return 0
   done

@@ -5,12 +5,12 @@
 # messages, manual acks, no result backend, no events). Prints rates, CPU µs per message of
 # the client/worker and of the node (beam.smp utime+stime from /proc), and ours as a
 # fraction of the ceiling.
-#   Benchmarks/rabbit_drain.sh [N=20000] [C=2]
+#   Benchmarks/rabbit_drain.sh [N=20000] [C]      (C: -c for our worker; default: its own default)
 #   RABBITMQ_PORT moves the private node; BENCH_OURS_FLAGS adds celery-worker flags
 #   (e.g. "--prefetch-multiplier 64"); BENCH_REPEAT=3 repeats the pair.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N="${1:-20000}"; C="${2:-2}"
+N="${1:-20000}"; C="${2:-}"
 export PATH="/opt/swift/usr/bin:$PATH"
 source scripts/services/rabbitmq.sh
 started=0
@@ -35,7 +35,7 @@ for r in $(seq 1 "${BENCH_REPEAT:-1}"); do
   q="drain-$RANDOM$RANDOM"
   echo "prefill:       $("$PY" Benchmarks/rabbit_ceiling.py "$U" "$q" "$N" publish 1000)"
   # shellcheck disable=SC2086
-  "$BIN/celery-worker" --broker "$U" -c "$C" -Q "$q" -l error --without-events -n "drain@$(hostname)" ${BENCH_OURS_FLAGS:-} >/tmp/rabbit-drain-worker.log 2>&1 &
+  "$BIN/celery-worker" --broker "$U" ${C:+-c "$C"} -Q "$q" -l error --without-events -n "drain@$(hostname)" ${BENCH_OURS_FLAGS:-} >/tmp/rabbit-drain-worker.log 2>&1 &
   wpid=$!
   echo "ours drain:    $("$PY" Benchmarks/rabbit_ceiling.py "$U" "$q" "$N" watch "$wpid")"
   kill -TERM "$wpid"; wait "$wpid" || true

@@ -32,9 +32,13 @@ struct MultipartBody {
             if body[at...].starts(with: Array("--".utf8)) { return parts }  // the closing delimiter
             guard body[at...].starts(with: [13, 10]) else { throw WebAppHTTPError(400, "multipart boundary not followed by CRLF") }
             at += 2
-            guard let headerEnd = find([13, 10, 13, 10], in: body, from: at) else { throw WebAppHTTPError(400, "multipart part without the end of its headers") }
+            // A part without header fields starts with the blank line (RFC 2046 §5.1.1).
+            let noHeaders = body[at...].starts(with: [13, 10])
+            guard let headerEnd = noHeaders ? at - 2 : find([13, 10, 13, 10], in: body, from: at) else {
+                throw WebAppHTTPError(400, "multipart part without the end of its headers")
+            }
             var part = Part(data: [])
-            for line in String(decoding: body[at..<headerEnd], as: UTF8.self).components(separatedBy: "\r\n") {
+            for line in String(decoding: body[at..<max(at, headerEnd)], as: UTF8.self).components(separatedBy: "\r\n") {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 let name = line[..<colon].lowercased()
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -42,12 +42,21 @@ struct ServeCommand: AsyncParsableCommand {
     var uploadMaxAge: Double = 3600
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds a warm shutdown of the in-process worker waits for running tasks.")
     var shutdownTimeout: Double = 30
+    @Option(help: "Token for 'Authorization: Bearer T' and the login form, 16+ characters (env CELERY_WEBAPP_TOKEN).")
+    var token: String?
+    @Option(name: .customLong("token-file"), help: "Read the token from this file (keeps it out of ps).") var tokenFile: String?
+    @Option(name: .customLong("basic-auth"), help: "user:password[,user:password…] for basic auth and the login form (env CELERY_WEBAPP_BASIC_AUTH).")
+    var basicAuth: String?
+    @Option(name: .customLong("session-timeout"), help: "Seconds a browser session lasts after login.") var sessionTimeout: Double = 43_200
+    @Flag(name: .customLong("secure-cookies"), help: "Always mark the session cookie Secure (it is whenever X-Forwarded-Proto is https).")
+    var secureCookies = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard cleanupEvery >= 0, uploadMaxAge >= 0 else { throw ValidationError("--cleanup-every and --upload-max-age must not be negative") }
         guard maxUploadBytes >= 1024 else { throw ValidationError("--max-upload-bytes must be at least 1024") }
+        guard sessionTimeout >= 60 else { throw ValidationError("--session-timeout must be at least 60 seconds") }
         guard connection.backendURL != nil else {
             throw ValidationError("give --result-backend URL (env CELERY_RESULT_BACKEND): /jobs/<id> reads the task states from it")
         }
@@ -57,6 +66,11 @@ struct ServeCommand: AsyncParsableCommand {
         CommandSupport.bootstrapLogging(connection.level)
         let logger = Logger(label: "celery.webapp")
         AllTransports.register()
+        let credentials: WebAppCredentials
+        do { credentials = try resolveCredentials() } catch let e as WebAppHTTPError {
+            writeError(e.message)
+            throw ExitCode(64)
+        }
         let settings = WebAppSettings(dataDirectory: data, outbox: outbox)
         do { try settings.createDirectories() } catch let e as WebAppError {
             writeError(e.message)
@@ -72,14 +86,20 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(e.kind == .badURL ? 64 : 1)
         }
         WebAppTasks.register(on: app, settings: settings)
-        let routes = WebAppRoutes(app: app, settings: settings, maxUploadBytes: maxUploadBytes)
+        let auth = WebAppAuth(credentials: credentials, sessionLifetime: sessionTimeout, secureCookies: secureCookies)
+        let routes = WebAppRoutes(app: app, settings: settings, maxUploadBytes: maxUploadBytes, auth: auth)
         let host = address.contains(":") ? "[\(address)]" : address
-        let banner = "celery-webapp-example on http://\(host):PORT/ (broker \(app.broker.displayURL), results \(app.backend?.displayURL ?? "none"), worker \(worker.rawValue), data \(settings.dataDirectory))"
+        let banner = "celery-webapp-example on http://\(host):PORT/ (broker \(app.broker.displayURL), results \(app.backend?.displayURL ?? "none"), worker \(worker.rawValue), data \(settings.dataDirectory), sign-in: \(credentials.summary))"
         let http = Application(
             router: routes.router(),
             configuration: .init(address: .hostname(address, port: port), serverName: "celery-webapp-example"),
             onServerRunning: { channel in
-                print(banner.replacingOccurrences(of: "PORT", with: String(channel.localAddress?.port ?? 0)))
+                let port = String(channel.localAddress?.port ?? 0)
+                print(banner.replacingOccurrences(of: "PORT", with: port))
+                if credentials.generated, let t = credentials.token {
+                    // Shown once, here; never logged. Give --token (or env CELERY_WEBAPP_TOKEN) to choose one.
+                    print("generated token (no --token or --basic-auth given; shown once): \(t)\nsign in at http://\(host):\(port)/login")
+                }
                 fflush(nil)
             },
             logger: logger)
@@ -100,6 +120,18 @@ struct ServeCommand: AsyncParsableCommand {
             try await InProcessWorker.run(services: beat.map { [$0] } ?? [], http: http, worker: w, logger: logger)
         }
         try? await app.close()
+    }
+
+    /// The configured credentials; none on a loopback address: a generated token; none elsewhere: an error.
+    func resolveCredentials() throws -> WebAppCredentials {
+        var c = try WebAppCredentials.resolve(token: token, tokenFile: tokenFile, basicAuth: basicAuth, environment: ProcessInfo.processInfo.environment)
+        guard c.isEmpty else { return c }
+        guard address == "localhost" || address == "::1" || address.hasPrefix("127.") else {
+            throw WebAppHTTPError(400, "refusing to listen on \(address) without credentials: give --token T, --token-file F or --basic-auth user:password (env CELERY_WEBAPP_TOKEN, CELERY_WEBAPP_BASIC_AUTH)")
+        }
+        c.token = WebAppCredentials.randomToken()
+        c.generated = true
+        return c
     }
 
     func writeError(_ message: String) {

@@ -15,11 +15,20 @@ struct WebAppRoutes: Sendable {
     /// Largest accepted upload, in bytes.
     let maxUploadBytes: Int
 
+    /// Who may use the app (the gate checks every request but `/healthcheck` and `/login`).
+    let auth: WebAppAuth
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/") { _, _ in Self.reply(200, "text/html; charset=utf-8", Array(WebAppPage.html.utf8)) }
+        // Added before the routes, so it runs for every request, including unknown paths.
+        router.add(middleware: WebAppGate(auth: auth))
+        let login = WebAppLogin(auth: auth)
+        router.get("/") { req, _ in page(req) }
         router.get("/app.js") { _, _ in Self.reply(200, "text/javascript; charset=utf-8", Array(WebAppPage.script.utf8)) }
         router.get("/healthcheck") { _, _ in Self.reply(200, "text/plain", Array("OK".utf8)) }
+        router.get("/login") { req, _ in await Self.guarded { try await login.login(req) } }
+        router.post("/login") { req, _ in await Self.guarded { try await login.login(req) } }
+        router.post("/logout") { req, _ in login.logout(req) }
         router.post("/signup") { req, _ in await Self.guarded { try await signup(req) } }
         router.post("/thumbnails") { req, _ in await Self.guarded { try await thumbnail(req) } }
         router.get("/jobs/:id") { _, ctx in await Self.guarded { try await job(ctx.parameters.get("id") ?? "") } }
@@ -29,10 +38,17 @@ struct WebAppRoutes: Sendable {
 
     // MARK: Handlers
 
+    /// `GET /`: the page, carrying the session's CSRF token (empty for basic auth and bearer clients).
+    func page(_ request: Request) -> Response {
+        var csrf = ""
+        if case .session(_, let token) = auth.verify(request) { csrf = token }
+        return Self.reply(200, "text/html; charset=utf-8", Array(WebAppPage.html(csrfToken: csrf).utf8))
+    }
+
     /// `POST /signup` with JSON `{"email", "name"}` or a form: enqueues the welcome mail.
     func signup(_ request: Request) async throws -> Response {
         var request = request
-        let body = try await collect(&request, limit: 64 << 10)
+        let body = try await Self.collect(&request, limit: 64 << 10)
         let fields = try Self.fields(body, contentType: request.headers[.contentType] ?? "")
         let email = try Self.checked { try WelcomeMail.validate(email: fields["email"] ?? "") }
         let name = try Self.checked { try WelcomeMail.validate(name: fields["name"] ?? "") }
@@ -50,7 +66,7 @@ struct WebAppRoutes: Sendable {
         let pause = try Self.integer(q["pause_ms"].map(String.init), "pause_ms", default: 0, 0...5_000)
         let format = q["format"].map { String($0).lowercased() } ?? "png"
         guard ImageFormat(rawValue: format) != nil else { throw WebAppHTTPError(400, "format must be png or ppm") }
-        let body = try await collect(&request, limit: maxUploadBytes)
+        let body = try await Self.collect(&request, limit: maxUploadBytes)
         var image = body
         if let boundary = MultipartBody.boundary(contentType: request.headers[.contentType] ?? "") {
             let parts = try MultipartBody.parse(body, boundary: boundary)
@@ -109,7 +125,8 @@ struct WebAppRoutes: Sendable {
         return r
     }
 
-    func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
+    /// The whole body, at most `limit` bytes (else a 413).
+    static func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
         do { return Array(buffer: try await request.collectBody(upTo: limit)) } catch {
             throw WebAppHTTPError(413, "request body larger than \(limit) bytes")
         }
@@ -118,12 +135,19 @@ struct WebAppRoutes: Sendable {
     /// Runs a handler; any error becomes a JSON answer (never a dropped connection).
     static func guarded(_ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let e as WebAppHTTPError {
-            return (try? json(e.status, ["error": .string(e.message), "status": .int(Int64(e.status))])) ?? reply(e.status, "text/plain", Array(e.message.utf8))
+            return errorResponse(e)
         } catch let e as CeleryError {
-            return (try? json(503, ["error": .string("queue unavailable: \(e.message)"), "status": 503])) ?? reply(503, "text/plain", [])
+            return errorResponse(WebAppHTTPError(503, "queue unavailable: \(e.message)"))
+        } catch let e as HTTPError {
+            return errorResponse(WebAppHTTPError(Int(e.status.code), e.body ?? e.status.reasonPhrase))
         } catch {
-            return (try? json(500, ["error": .string("internal error: \(error)"), "status": 500])) ?? reply(500, "text/plain", [])
+            return errorResponse(WebAppHTTPError(500, "internal error: \(error)"))
         }
+    }
+
+    /// `{"error": message, "status": status}` with that status.
+    static func errorResponse(_ e: WebAppHTTPError) -> Response {
+        (try? json(e.status, ["error": .string(e.message), "status": .int(Int64(e.status))])) ?? reply(e.status, "text/plain", Array(e.message.utf8))
     }
 
     /// A ``WebAppError`` from input checks as a 400 (413 for size limits).
@@ -158,6 +182,11 @@ struct WebAppRoutes: Sendable {
         var h = HTTPFields()
         h[.contentType] = type
         h[.cacheControl] = "no-store"
+        if type.hasPrefix("text/html") {
+            // No framing by other sites (clickjacking), no scripts but our own.
+            h[.contentSecurityPolicy] = "default-src 'self'; img-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+            h[.xFrameOptions] = "DENY"
+        }
         return Response(status: HTTPResponse.Status(code: status), headers: h, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -44,8 +44,8 @@ public struct WorkerCommand<Tasks: TaskProvider>: AsyncParsableCommand {
 
     @OptionGroup public var connection: ConnectionOptions
 
-    @Option(name: [.customShort("c"), .long], help: "Tasks run at once (default: CPU count).")
-    public var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("c"), .long], help: "Tasks run at once (default: 2 × CPU count, at least 8).")
+    public var concurrency: Int = WorkerOptions.defaultConcurrency
 
     @Option(name: [.customShort("Q"), .long], help: "Queues to consume, comma-separated (queue mode).")
     public var queues: String = "celery"

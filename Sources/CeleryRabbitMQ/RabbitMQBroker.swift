@@ -14,7 +14,8 @@ import Synchronization
 ///   routing key `<queue>`; messages go to the default exchange `""` with routing key
 ///   `<queue>`, persistent, and every publish waits for the publisher confirm.
 ///   Consumers use `basic.qos` = prefetch and manual acks; dead-lettering goes to
-///   `<queue>.dlx` → `<queue>.dead_letter`.
+///   `<queue>.dlx` → `<queue>.dead_letter`. Remote-control reply queues
+///   (`<oid>.reply.celery.pidbox`) are transient instead (``RabbitMQControlQueues``).
 /// - Broadcast mode: durable fanout exchange `<name>`; each subscriber gets an exclusive
 ///   auto-delete queue `bcast.<uuid>`. Publishes are `mandatory`: an unroutable message
 ///   (no subscriber) reports 0 receivers; otherwise the count is unknown (`nil`).
@@ -65,6 +66,10 @@ public final class RabbitMQBroker: Broker {
     public func publish(_ message: BrokerMessage, to route: Route) async throws -> PublishReceipt {
         let properties = RabbitMQMessageMapping.properties(for: message)
         switch route {
+        case .queue(let q) where ControlReplyQueue.isReplyQueue(q):
+            // A remote-control reply: nothing is declared, so a reply to a caller that is gone is dropped.
+            _ = try await confirmedPublish(exchange: "", routingKey: q, mandatory: false, properties: properties, body: message.body, what: "reply queue '\(q)'")
+            return PublishReceipt(receivers: nil, confirmed: true)
         case .queue(let q):
             _ = try await keeper.declareQueue(q)
             if options.usesDelayedDelivery, let delay = RabbitMQDelayedDelivery.delay(of: message) {
@@ -93,7 +98,7 @@ public final class RabbitMQBroker: Broker {
         let keys: [String]
         switch route {
         case .queue(let q):
-            _ = try await keeper.declareQueue(q)
+            if !ControlReplyQueue.isReplyQueue(q) { _ = try await keeper.declareQueue(q) }
             exchange = ""
             keys = Array(repeating: q, count: messages.count)
         case .broadcast(let name):

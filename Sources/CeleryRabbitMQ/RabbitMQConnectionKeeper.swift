@@ -118,9 +118,21 @@ actor RabbitMQConnectionKeeper {
     ///
     /// With native delayed delivery (quorum queues) the delay levels are declared first, once
     /// per connection, and the queue is bound to `celery_delayed_delivery`.
+    ///
+    /// A remote-control reply queue (``ControlReplyQueue``) is declared transient instead, with
+    /// no dead-letter companion (``RabbitMQControlQueues``), every time (it is not cached: each
+    /// caller has its own and it goes away with it; the reply exchange is declared once per connection).
     func declareQueue(_ queue: String) async throws -> QueueInfo {
         if let info = queues[queue] { return info }
         let c = try await current()
+        if let reply = ControlReplyQueue(name: queue) {
+            if !exchanges.contains(reply.exchange) {
+                try await RabbitMQControlQueues.declareExchange(of: reply, on: c, logger: logger)
+                exchanges.insert(reply.exchange)
+            }
+            try await RabbitMQControlQueues.declareQueue(reply, on: c)
+            return QueueInfo(hasDeadLetterExchange: false)
+        }
         try await declareDelayedTopology(on: c)
         let info = try await Self.declare(queue: queue, on: c, options: options, logger: logger)
         queues[queue] = info

@@ -79,7 +79,8 @@ actor RabbitMQConsumer: MessageConsumer {
             case .broadcast(let name):
                 try await broker.keeper.declareFanout(name)
                 let q = "bcast.\(UUID().uuidString.lowercased())"
-                try await ch.queueDeclare(.init(queue: q, exclusive: true, autoDelete: true))
+                try await ch.queueDeclare(
+                    .init(queue: q, exclusive: true, autoDelete: true, arguments: RabbitMQControlQueues.broadcastQueueArguments(exchange: name)))
                 // A topic broadcast (celeryev) is bound with `#`: every routing key, as Celery's event receiver.
                 try await ch.queueBind(queue: q, exchange: name, routingKey: broker.options.topicExchanges.contains(name) ? "#" : name)
                 stream = try await ch.consumeBatches(queue: q, consumerTag: tag, noAck: true, exclusive: true)

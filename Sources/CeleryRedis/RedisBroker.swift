@@ -99,7 +99,7 @@ public final class RedisBroker: Broker {
             if let wait { commands.append(wait.command) }
             var replies = try await pool.pipeline(commands)
             let replicated = wait.map { $0.check(replies.removeLast(), logger: logger) } ?? true
-            if case .error(let e) = replies.last! { throw RESPError(.server, e) }
+            for case .error(let e) in replies { throw RESPError(.server, e) }
             if case .broadcast = route { return PublishReceipt(receivers: Int(replies.last!.int ?? 0), confirmed: true) }
             return PublishReceipt(receivers: nil, confirmed: replicated)
         }
@@ -128,6 +128,16 @@ public final class RedisBroker: Broker {
         var commands: [[RESPValue]] = []
         commands.reserveCapacity(messages.count + 1)
         switch route {
+        case .queue(let queue) where ControlReplyQueue.isReplyQueue(queue):
+            // A remote-control reply (kombu's reply exchange): no binding of its own, and the list
+            // expires if its caller is gone (kombu's `x-expires` on a reply queue).
+            let ttl = RESPValue(Int(ControlReplyQueue.expires.components.seconds * 1000))
+            for m in messages {
+                let raw = try RedisEnvelope.encode(m, exchange: "", routingKey: queue)
+                let list = RedisEnvelope.listKey(queue: queue, step: RedisEnvelope.priorityStep(m.priority))
+                commands.append(["LPUSH", RESPValue(list), RESPValue(bytes: raw)])
+                commands.append(["PEXPIRE", RESPValue(list), ttl])
+            }
         case .queue(let queue):
             if bound.withLock({ $0.insert(queue).inserted }) {
                 commands.append([
@@ -157,6 +167,9 @@ public final class RedisBroker: Broker {
         let consumer: any MessageConsumer = try await mappingErrors("consuming \(route)", displayURL) {
             switch route {
             case .queue(let queue):
+                if let reply = ControlReplyQueue(name: queue) {
+                    return try await RedisReplyQueueConsumer(broker: self, reply: reply, prefetch: options.prefetch, id: id)
+                }
                 return await RedisQueueConsumer(broker: self, queue: queue, prefetch: options.prefetch, id: id)
             case .broadcast(let exchange):
                 return try await RedisBroadcastConsumer(broker: self, exchange: exchange)

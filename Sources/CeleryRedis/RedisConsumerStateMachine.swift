@@ -162,6 +162,13 @@ struct RedisConsumerStateMachine<Item> {
         if let lostScore { lostPops.append(lostScore) }
     }
 
+    /// The scores of pops whose replies were lost, taken for a recovery now (at a stop, when
+    /// no next fetch will recover them).
+    mutating func takeLostPops() -> [String] {
+        defer { lostPops.removeAll() }
+        return lostPops
+    }
+
     /// Recovery of lost pops failed (server still away): try again before the next fetch.
     mutating func recoveryFailed(_ scores: [String]) {
         lostPops.insert(contentsOf: scores, at: 0)

@@ -44,6 +44,8 @@ actor RedisQueueConsumer: MessageConsumer {
     private var earlyHandOffs: [Int: Delivery?] = [:]
     private var slotWaiter: CheckedContinuation<Void, Never>?
     private var blocking: RedisConnection?
+    /// `halt()` is closing the blocking connection with a wait (and the pop behind it) in flight.
+    private var closingBlocking = false
     private var blockingClientID: Int64?
     private var lastRestore: ContinuousClock.Instant?
     private var backoff = RedisBackoff(initial: .milliseconds(50), maximum: .seconds(1))
@@ -57,6 +59,9 @@ actor RedisQueueConsumer: MessageConsumer {
     private var lastScore = ""
     /// The queue name as a JSON string (for the `unacked` records the pop script writes).
     private let queueJSON: [UInt8]
+    /// Held tags that have an entry in the delivery-count hash (redelivered ones): their ack
+    /// also removes it. First deliveries have none, so their ack skips that command.
+    private var counted: Set<String> = []
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { broker.loop.executor.asUnownedSerialExecutor() }
 
@@ -164,11 +169,23 @@ actor RedisQueueConsumer: MessageConsumer {
     private func fetch(_ kind: RedisConsumerStateMachine<Delivery>.FetchKind, count: Int, recover: [String]) async {
         var sentScore: String?
         do {
-            if machine.hasAckRetries { try await retryFailedAcks() }
+            // Lost pops first: `recover` was taken from the machine for this fetch, and only
+            // `recoverLostPops` gives it back when it fails. Retrying the acks first dropped
+            // it whenever that retry failed (the server still away or loading), and the lost
+            // pop's messages then waited in `unacked` for the visibility timeout (seen in
+            // `Benchmarks/redis-restart-soak.sh`: 8 messages back only after 20 s). Failed acks
+            // are kept by `retryFailedAcks` itself.
             if !recover.isEmpty { try await recoverLostPops(recover) }
+            if machine.hasAckRetries { try await retryFailedAcks() }
             // Also on a busy queue: messages of crashed consumers must come back even when
             // this consumer never has to wait.
             try await restoreIfDue()
+            // Stopped while the steps above waited: pop nothing (what a pop took now would
+            // only go straight back, marked redelivered).
+            guard machine.phase == .consuming else {
+                _ = machine.fetched([], asked: 0)
+                return
+            }
             let (keys, args, score) = popArguments(count)
             sentScore = score
             let reply: RESPValue?
@@ -183,9 +200,11 @@ actor RedisQueueConsumer: MessageConsumer {
             backoff.reset()
             let result = machine.fetched(accept(reply), asked: count)
             for (reader, item) in result.handOff { resume(reader: reader, with: item) }
-            for tag in result.restore { _ = try? await broker.restore(tag: tag) }
+            await giveBack(result.restore)
         } catch {
-            let lost = RedisQueueConsumer.replyMayBeLost(error) ? sentScore : nil
+            // A reply cut off by our own close (halt(), when `CLIENT UNBLOCK` failed) may
+            // belong to a pop that ran.
+            let lost = RedisQueueConsumer.replyMayBeLost(error) || closingBlocking ? sentScore : nil
             machine.fetchFailed(lostScore: lost)
             if let b = blocking {
                 blocking = nil
@@ -233,20 +252,31 @@ actor RedisQueueConsumer: MessageConsumer {
         )
     }
 
-    /// Decodes a pop reply (`envelope, tag, delivery count` per message) in one pass.
+    /// Decodes a pop reply (``RedisScript/pop``: `[tags, counts, envelopes…]`) in one pass.
     private func accept(_ reply: RESPValue) -> [(tag: String, item: Delivery)] {
-        guard let parts = reply.array, parts.count >= 3 else { return [] }
+        guard let parts = reply.array, parts.count >= 3, let tags = parts[0].array else { return [] }
+        var counts = [Int](repeating: 1, count: tags.count)
+        if let pairs = parts[1].array {
+            var j = 0
+            while j + 1 < pairs.count {
+                if let at = pairs[j].int, let n = pairs[j + 1].int, at >= 1, at <= tags.count { counts[Int(at) - 1] = Int(n) }
+                j += 2
+            }
+        }
         var out: [(tag: String, item: Delivery)] = []
-        out.reserveCapacity(parts.count / 3)
-        var i = 0
-        while i + 2 < parts.count {
-            defer { i += 3 }
-            guard let raw = parts[i].bytes, let tag = parts[i + 1].string else { continue }
-            let decoded = RedisEnvelope.decode(raw)
-            out.append((tag, Delivery(
-                message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
-                deliveryCount: Int(parts[i + 2].int ?? 1),
-                acknowledger: RedisAcknowledger(consumer: self, tag: tag, raw: raw))))
+        out.reserveCapacity(tags.count)
+        var k = 0
+        for list in parts[2...] {
+            for element in list.array ?? [] {
+                defer { k += 1 }
+                guard k < tags.count, let raw = element.bytes, let tag = tags[k].string else { continue }
+                if counts[k] > 1 { counted.insert(tag) }
+                let decoded = RedisEnvelope.decode(raw)
+                out.append((tag, Delivery(
+                    message: decoded.message, route: .queue(queue), redelivered: decoded.redelivered,
+                    deliveryCount: counts[k],
+                    acknowledger: RedisAcknowledger(consumer: self, tag: tag, raw: raw))))
+            }
         }
         return out
     }
@@ -267,7 +297,8 @@ actor RedisQueueConsumer: MessageConsumer {
         do {
             for chunk in stride(from: 0, to: retry.count, by: RedisAckBatch.limit) {
                 let part = retry[chunk..<min(chunk + RedisAckBatch.limit, retry.count)]
-                _ = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: part.map { RESPValue($0.tag) })
+                let tags = part.map(\.tag)
+                _ = try await sendAcks(tags, counted: tags)  // rare: also clear any count entry
                 sent = chunk + part.count
             }
             broker.logger.warning("sent again \(retry.count) acks on \(queue) that failed while the connection was down")
@@ -419,9 +450,10 @@ actor RedisQueueConsumer: MessageConsumer {
             }
         }
         do {
-            let removed = try await RedisScript.ack.run(broker.pool, keys: acks.keys, args: batch.map { RESPValue($0.tag) })
-            if let n = removed.int, Int(n) < batch.count {
-                broker.logger.warning("\(batch.count - Int(n)) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
+            let tags = batch.map(\.tag)
+            let removed = try await sendAcks(tags, counted: counted.isEmpty ? [] : tags.filter { counted.contains($0) })
+            if removed < batch.count {
+                broker.logger.warning("\(batch.count - removed) of \(batch.count) acks on \(queue) were no longer in flight (restored after the visibility timeout?)")
             }
             release(batch.map(\.tag))
             for a in batch { a.done.succeeded() }
@@ -435,7 +467,16 @@ actor RedisQueueConsumer: MessageConsumer {
         }
     }
 
+    /// Sends one ack pipeline (``RedisAckBatch/commands(_:counted:)``); returns how many of
+    /// the tags still had a record.
+    private func sendAcks(_ tags: [String], counted: [String]) async throws -> Int {
+        let replies = try await broker.pool.pipeline(acks.commands(tags, counted: counted))
+        for r in replies { if case .error(let e) = r { throw RESPError(.server, e) } }
+        return Int(replies.first?.int ?? 0)
+    }
+
     private func release(_ tags: [String]) {
+        if !counted.isEmpty { for t in tags { counted.remove(t) } }
         if machine.released(tags) { slotWaiter.take()?.resume() }
     }
 
@@ -455,8 +496,17 @@ actor RedisQueueConsumer: MessageConsumer {
     func cancel() async {
         guard machine.phase != .cancelled else { return }
         await acksSettled()
+        // Acks that failed while the connection was down and were not sent again yet (the
+        // fetch loop sends them before its next pop; it may have stopped first): sent now, or
+        // their records would wait in `unacked` for the visibility restore and run again.
+        if machine.hasAckRetries {
+            do { try await retryFailedAcks() } catch {
+                broker.logger.error("could not send again the failed acks on \(queue): \(error); the visibility timeout will redeliver them")
+            }
+        }
         guard machine.phase != .cancelled else { return }
         let s = machine.cancel()
+        counted.removeAll()
         await finish(s)
         broker.forget(consumer: id)
     }
@@ -465,7 +515,12 @@ actor RedisQueueConsumer: MessageConsumer {
         for r in s.readers { resume(reader: r, with: nil) }
         if s.wakeFetcher { slotWaiter.take()?.resume() }
         await halt()
-        for tag in s.restore {
+        await giveBack(s.restore)
+    }
+
+    /// Pushes deliveries that are not handed out (or no longer held) back to the queue at once.
+    private func giveBack(_ tags: [String]) async {
+        for tag in tags {
             do { try await broker.restore(tag: tag) } catch {
                 broker.logger.error("could not restore \(tag) to \(queue): \(error); the visibility timeout will")
             }
@@ -483,13 +538,26 @@ actor RedisQueueConsumer: MessageConsumer {
             if let id = blockingClientID {
                 unblocked = (try? await broker.pool.send(["CLIENT", "UNBLOCK", RESPValue(String(id))])) != nil
             }
-            if !unblocked { await b.close() }
+            if !unblocked {
+                closingBlocking = true
+                await b.close()
+            }
         }
         f.cancel()
         // Let a restore or pop in progress finish (and release `unacked_mutex`) before the
         // broker closes its pool.
         await f.value
+        closingBlocking = false
         if let b = blocking { await b.close() }
         blocking = nil
+        // A pop whose reply was lost (the connection failed, or was closed above, with it in
+        // flight) is recovered before the next pop; there is none now, so it is done here:
+        // what it took goes straight back instead of waiting for the visibility restore.
+        let lost = machine.takeLostPops()
+        if !lost.isEmpty {
+            do { try await recoverLostPops(lost) } catch {
+                broker.logger.error("could not restore what a lost pop on \(queue) took: \(error); the visibility timeout will")
+            }
+        }
     }
 }

@@ -32,14 +32,23 @@ struct RedisScript: Sendable {
     /// Pops up to ARGV[4] messages, oldest first, from the lists KEYS[1…n] (highest priority
     /// first, `RPOP key count`) and, in the same atomic step, records them as unacknowledged
     /// exactly as kombu does (`unacked_index` score = now, `unacked` hash =
-    /// `[envelope, "", queue]`) with one `ZADD` and one `HSET` for the batch, and counts each
-    /// delivery. It never decodes JSON: the delivery tag is the last `"delivery_tag": "…"` in
-    /// the envelope (kombu's and our envelopes put `properties` last, so it is looked for in
-    /// the last 400 bytes with plain `string.find`s first; a JSON string cannot hold an
-    /// unescaped `"`, so the match is a real key); an envelope without one gets
-    /// `<ARGV[2]>.<n>` and, unless it looks like a JSON object, is recorded as a JSON string.
-    /// Returns a flat array of `envelope, delivery_tag, delivery_count` per message (empty
-    /// when every list is empty).
+    /// `[envelope, "", queue]`) with one `ZADD` and one `HSET` for the batch. It never decodes
+    /// JSON: the delivery tag is the last `"delivery_tag": "…"` in the envelope (kombu's and
+    /// our envelopes put `properties` last, so it is looked for in the last 400 bytes with
+    /// plain `string.find`s first; a JSON string cannot hold an unescaped `"`, so the match is
+    /// a real key); an envelope without one gets `<ARGV[2]>.<n>` and, unless it looks like a
+    /// JSON object, is recorded as a JSON string.
+    ///
+    /// Delivery counts cost nothing for a first delivery: only an envelope carrying the
+    /// `"redelivered"` mark in that tail (kombu's restore and ours set
+    /// `properties.delivery_info.redelivered`) gets `HINCRBY <count hash> tag 1`, so the hash
+    /// holds a message's redeliveries and its delivery count is that + 1.
+    ///
+    /// Returns `[tags, counts, envelopes…]`: the tags in pop order; `counts` as flat
+    /// `position, delivery count` pairs (1-based positions) for the redelivered messages only
+    /// (everything else was delivered for the first time: count 1); then the `RPOP` replies
+    /// themselves (one array per list that had messages, in order: their concatenation lines
+    /// up with `tags`). An empty array when every list is empty.
     /// KEYS: lists…, unacked, unacked_index, delivery count hash.
     /// ARGV: now (seconds), fallback tag prefix, queue name as a JSON string, most messages.
     static let pop = RedisScript(
@@ -48,60 +57,59 @@ struct RedisScript: Sendable {
         local uk, ik, ck = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3]
         local now, qjson = ARGV[1], ARGV[3]
         local want = tonumber(ARGV[4]) or 1
-        local out, z, h = {}, {}, {}
-        local got = 0
+        local find, match, byte = string.find, string.match, string.byte
+        local reply, tags, counts, z, h = {0, 0}, {}, {}, {}, {}
+        local got, nc = 0, 0
         for i = 1, n do
           if got >= want then break end
           local raws = redis.call('RPOP', KEYS[i], want - got)
           if raws then
+            reply[#reply + 1] = raws
             for _, raw in ipairs(raws) do
               got = got + 1
-              -- The last "delivery_tag" key: looked for in the tail first (properties come
-              -- last), with plain finds; the whole envelope only if the tail has none.
-              local tag
-              local s = #raw - 400
+              local len = #raw
+              local s = len - 400
               if s < 1 then s = 1 end
+              -- The last "delivery_tag" key in the tail, with plain finds; the whole
+              -- envelope only if the tail has none.
+              local tag
+              local t = s
               while true do
-                local a, b = string.find(raw, '"delivery_tag"', s, true)
+                local a, b = find(raw, '"delivery_tag"', t, true)
                 if not a then break end
-                tag = string.match(raw, '^%s*:%s*"([^"\\\\]+)"', b + 1) or tag
-                s = b + 1
+                tag = match(raw, '^%s*:%s*"([^"\\\\]+)"', b + 1) or tag
+                t = b + 1
               end
-              if not tag and #raw > 400 then
-                for t in string.gmatch(raw, '"delivery_tag"%s*:%s*"([^"\\\\]+)"') do tag = t end
+              if not tag and len > 400 then
+                for x in string.gmatch(raw, '"delivery_tag"%s*:%s*"([^"\\\\]+)"') do tag = x end
               end
+              tag = tag or (ARGV[2] .. '.' .. got)
               local entry
-              if string.byte(raw, 1) == 123 and string.byte(raw, -1) == 125 then
+              if byte(raw, 1) == 123 and byte(raw, len) == 125 then
                 entry = '[' .. raw .. ', "", ' .. qjson .. ']'
               else
                 entry = '[' .. cjson.encode(raw) .. ', "", ' .. qjson .. ']'
               end
-              tag = tag or (ARGV[2] .. '.' .. got)
-              z[#z + 1] = now
-              z[#z + 1] = tag
-              h[#h + 1] = tag
-              h[#h + 1] = entry
-              out[#out + 1] = raw
-              out[#out + 1] = tag
-              out[#out + 1] = redis.call('HINCRBY', ck, tag, 1)
+              local ra, rb = find(raw, '"redelivered"', s, true)
+              if ra and find(raw, '^%s*:%s*true', rb + 1) then
+                counts[nc + 1] = got
+                counts[nc + 2] = redis.call('HINCRBY', ck, tag, 1) + 1
+                nc = nc + 2
+              end
+              tags[got] = tag
+              z[2 * got - 1] = now
+              z[2 * got] = tag
+              h[2 * got - 1] = tag
+              h[2 * got] = entry
             end
           end
         end
-        if got > 0 then
-          redis.call('ZADD', ik, unpack(z))
-          redis.call('HSET', uk, unpack(h))
-        end
-        return out
-        """)
-
-    /// Acknowledges: removes the tags' unacked records and delivery counts, one command per
-    /// key for the batch. Returns how many records existed. KEYS: unacked, unacked_index,
-    /// count hash. ARGV: tags.
-    static let ack = RedisScript(
-        """
-        redis.call('ZREM', KEYS[2], unpack(ARGV))
-        redis.call('HDEL', KEYS[3], unpack(ARGV))
-        return redis.call('HDEL', KEYS[1], unpack(ARGV))
+        if got == 0 then return {} end
+        redis.call('ZADD', ik, unpack(z))
+        redis.call('HSET', uk, unpack(h))
+        reply[1] = tags
+        reply[2] = counts
+        return reply
         """)
 
     /// Puts an unacked message back on a list (RPUSH: delivered next) if its record is still

@@ -39,7 +39,7 @@ enum NoTasks: TaskProvider {
         #expect(c.workerOptions.queues == ["celery"])
         #expect(c.workerOptions.acksLate)
         #expect(c.workerOptions.sendEvents && c.workerOptions.trackStarted)
-        #expect(c.workerOptions.prefetch == ProcessInfo.processInfo.activeProcessorCount * 4)
+        #expect(c.workerOptions.prefetch == max(8, 2 * ProcessInfo.processInfo.activeProcessorCount) * 4)
         #expect(c.connection.brokerURL(default: "redis://127.0.0.1:6379/0").hasPrefix("redis://") || ProcessInfo.processInfo.environment["CELERY_BROKER_URL"] != nil)
     }
 

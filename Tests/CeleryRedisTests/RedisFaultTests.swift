@@ -24,57 +24,86 @@ import Testing
         return ids
     }
 
+    /// One drain under faults: `n` messages published through `url` to a new queue, consumed
+    /// through `consumeURL` (`?health_check_interval=1`, visibility timeout 4 s, prefetch 8) by
+    /// ``RedisFaultLedger/drain(_:into:takers:work:)``.
+    struct Drain {
+        let n: Int
+        let queue: String
+        let url: String
+        let broker: RedisBroker
+        let consumer: any MessageConsumer
+        let ledger = RedisFaultLedger()
+        let task: Task<Void, Never>
+
+        init(_ n: Int, queue prefix: String, url: String, consumeURL: String, work: Duration = .milliseconds(5)) async throws {
+            self.n = n
+            self.url = url
+            queue = TestRedis.unique(prefix)
+            _ = try await RedisFaultTests.publish(n, to: queue, url: url)
+            broker = try await RedisBroker(url: consumeURL, visibilityTimeout: .seconds(4))
+            consumer = try await broker.consume(.queue(queue), options: ConsumeOptions(prefetch: 8))
+            task = RedisFaultLedger.drain(consumer, into: ledger, work: work)
+        }
+
+        /// Through a proxy in front of the test server's database `db` (`nil` without a server).
+        static func proxied(_ n: Int, queue: String, db: Int, work: Duration = .milliseconds(5)) async throws -> (Drain, FaultProxy)? {
+            guard let url = try TestRedis.url(db: db) else { return nil }
+            let upstream = try RedisConfiguration(url: url)
+            let proxy = try await FaultProxy.start(upstreamHost: upstream.host, upstreamPort: upstream.port)
+            let proxied = "redis://127.0.0.1:\(proxy.port)/\(upstream.database)?health_check_interval=1"
+            return (try await Drain(n, queue: queue, url: url, consumeURL: proxied, work: work), proxy)
+        }
+
+        /// Waits until `threshold` distinct messages were delivered.
+        func waitFor(_ threshold: Int, within limit: Duration = .seconds(20)) async throws {
+            try await waitUntil(within: limit, "\(threshold) delivered") { ledger.distinct >= threshold }
+        }
+
+        /// Waits for every message, then until what was delivered but could not be acked has come
+        /// back after the visibility timeout and been acked (checked on a direct connection):
+        /// nothing stays behind. Prints the ledger after `label`, expects nothing lost, and stops.
+        func finish(_ label: String) async throws {
+            try await waitUntil(within: .seconds(40), "all \(n) delivered") { ledger.distinct >= n }
+            let direct = try await RedisBroker(url: url)
+            try await waitUntil(within: .seconds(30), "unacked and queue empty") {
+                let unacked = try? await direct.unackedCount()
+                let ready = try? await direct.queueLength(queue)
+                return unacked == 0 && ready == 0
+            }
+            print("FAULT \(label): lost \(n - ledger.distinct) of \(n), duplicates \(ledger.duplicates), acks failed \(ledger.ackFailures)")
+            #expect(ledger.distinct == n)
+            await consumer.cancel()
+            await task.value
+            try await broker.close()
+            try await direct.close()
+        }
+    }
+
     @Test func killNineAndRestartTwiceMidDrainLosesNothing() async throws {
         guard try TestRedis.url() != nil else { return }
         let server = try await RedisServerProcess.start()
-        let n = 600
-        let q = TestRedis.unique("fault-kill")
-        _ = try await Self.publish(n, to: q, url: server.url)
-        let broker = try await RedisBroker(url: server.url + "?health_check_interval=1", visibilityTimeout: .seconds(4))
-        let consumer = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 8))
-        let ledger = RedisFaultLedger()
-        let drain = RedisFaultLedger.drain(consumer, into: ledger)
+        let d = try await Drain(600, queue: "fault-kill", url: server.url, consumeURL: server.url + "?health_check_interval=1")
         var recoveries: [Duration] = []
-        for threshold in [n / 4, n / 2] {
-            try await waitUntil(within: .seconds(30), "\(threshold) delivered") { ledger.distinct >= threshold }
+        for threshold in [d.n / 4, d.n / 2] {
+            try await d.waitFor(threshold, within: .seconds(30))
             try await server.kill9()
             try await Task.sleep(for: .milliseconds(300))
             try await server.launch()
             let ready = ContinuousClock.now
-            try await waitUntil(within: .seconds(10), "a delivery after the restart") { ledger.firstDelivery(after: ready) != nil }
-            recoveries.append(ledger.firstDelivery(after: ready)! - ready)
+            try await waitUntil(within: .seconds(10), "a delivery after the restart") { d.ledger.firstDelivery(after: ready) != nil }
+            recoveries.append(d.ledger.firstDelivery(after: ready)! - ready)
         }
-        try await waitUntil(within: .seconds(40), "all \(n) delivered") { ledger.distinct >= n }
-        // What was delivered but could not be acked comes back after the visibility timeout
-        // and is acked then: nothing stays behind.
-        try await waitUntil(within: .seconds(30), "unacked and queue empty") {
-            let unacked = try? await broker.unackedCount()
-            let ready = try? await broker.queueLength(q)
-            return unacked == 0 && ready == 0
-        }
-        print("FAULT kill-9 ×2: lost \(n - ledger.distinct) of \(n), duplicates \(ledger.duplicates), acks failed \(ledger.ackFailures), consuming again after \(recoveries)")
-        #expect(ledger.distinct == n)
+        try await d.finish("kill-9 ×2, consuming again after \(recoveries)")
         for r in recoveries { #expect(r < .seconds(5)) }
-        await consumer.cancel()
-        await drain.value
-        try await broker.close()
         await server.stop()
     }
 
     @Test func blackHoledConnectionsAreDetectedAndRecovered() async throws {
         // A database of its own: its 4 s visibility timeout must not restore other tests' messages.
-        guard let url = try TestRedis.url(db: 11) else { return }
-        let upstream = try RedisConfiguration(url: url)
-        let proxy = try await FaultProxy.start(upstreamHost: upstream.host, upstreamPort: upstream.port)
-        let n = 300
-        let q = TestRedis.unique("fault-blackhole")
-        _ = try await Self.publish(n, to: q, url: url)
-        let proxied = "redis://127.0.0.1:\(proxy.port)/\(upstream.database)?health_check_interval=1"
-        let broker = try await RedisBroker(url: proxied, visibilityTimeout: .seconds(4))
-        let consumer = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 8))
-        let ledger = RedisFaultLedger()
-        let drain = RedisFaultLedger.drain(consumer, into: ledger, work: .milliseconds(10))
-        try await waitUntil(within: .seconds(20), "a third delivered") { ledger.distinct >= n / 3 }
+        guard let setUp = try await Drain.proxied(300, queue: "fault-blackhole", db: 11, work: .milliseconds(10)) else { return }
+        let (d, proxy) = setUp
+        try await d.waitFor(d.n / 3)
         let before = try await proxy.acceptedConnections
         try await proxy.setMode(.blackHole)
         let holed = ContinuousClock.now
@@ -84,61 +113,28 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         try await proxy.setMode(.pass)
         let healed = ContinuousClock.now
-        try await waitUntil(within: .seconds(10), "a delivery after the black hole") { ledger.firstDelivery(after: healed) != nil }
-        let recovered = ledger.firstDelivery(after: healed)! - healed
-        try await waitUntil(within: .seconds(40), "all \(n) delivered") { ledger.distinct >= n }
-        let direct = try await RedisBroker(url: url)
-        try await waitUntil(within: .seconds(30), "unacked and queue empty") {
-            let unacked = try? await direct.unackedCount()
-            let ready = try? await direct.queueLength(q)
-            return unacked == 0 && ready == 0
-        }
-        print("FAULT black hole: detected after \(detected), consuming again \(recovered) after it ended; lost \(n - ledger.distinct) of \(n), duplicates \(ledger.duplicates), acks failed \(ledger.ackFailures)")
-        #expect(ledger.distinct == n)
+        try await waitUntil(within: .seconds(10), "a delivery after the black hole") { d.ledger.firstDelivery(after: healed) != nil }
+        let recovered = d.ledger.firstDelivery(after: healed)! - healed
+        try await d.finish("black hole: detected after \(detected), consuming again \(recovered) after it ended")
         #expect(recovered < .seconds(5))
-        await consumer.cancel()
-        await drain.value
-        try await broker.close()
-        try await direct.close()
         try await proxy.stop()
     }
 
     @Test func cutAndResetMidDrainLoseNothing() async throws {
-        guard let url = try TestRedis.url(db: 12) else { return }
-        let upstream = try RedisConfiguration(url: url)
-        let proxy = try await FaultProxy.start(upstreamHost: upstream.host, upstreamPort: upstream.port)
-        let n = 300
-        let q = TestRedis.unique("fault-cut")
-        _ = try await Self.publish(n, to: q, url: url)
-        let proxied = "redis://127.0.0.1:\(proxy.port)/\(upstream.database)?health_check_interval=1"
-        let broker = try await RedisBroker(url: proxied, visibilityTimeout: .seconds(4))
-        let consumer = try await broker.consume(.queue(q), options: ConsumeOptions(prefetch: 8))
-        let ledger = RedisFaultLedger()
-        let drain = RedisFaultLedger.drain(consumer, into: ledger)
+        guard let setUp = try await Drain.proxied(300, queue: "fault-cut", db: 12) else { return }
+        let (d, proxy) = setUp
         var recoveries: [Duration] = []
-        for (threshold, mode) in [(n / 4, FaultProxy.Mode.cut), (n / 2, .reset)] {
-            try await waitUntil(within: .seconds(20), "\(threshold) delivered") { ledger.distinct >= threshold }
+        for (threshold, mode) in [(d.n / 4, FaultProxy.Mode.cut), (d.n / 2, .reset)] {
+            try await d.waitFor(threshold)
             try await proxy.setMode(mode)
             try await Task.sleep(for: .milliseconds(500))
             try await proxy.setMode(.pass)
             let back = ContinuousClock.now
-            try await waitUntil(within: .seconds(10), "a delivery after \(mode)") { ledger.firstDelivery(after: back) != nil }
-            recoveries.append(ledger.firstDelivery(after: back)! - back)
+            try await waitUntil(within: .seconds(10), "a delivery after \(mode)") { d.ledger.firstDelivery(after: back) != nil }
+            recoveries.append(d.ledger.firstDelivery(after: back)! - back)
         }
-        try await waitUntil(within: .seconds(40), "all \(n) delivered") { ledger.distinct >= n }
-        let direct = try await RedisBroker(url: url)
-        try await waitUntil(within: .seconds(30), "unacked and queue empty") {
-            let unacked = try? await direct.unackedCount()
-            let ready = try? await direct.queueLength(q)
-            return unacked == 0 && ready == 0
-        }
-        print("FAULT cut + reset: lost \(n - ledger.distinct) of \(n), duplicates \(ledger.duplicates), acks failed \(ledger.ackFailures), consuming again after \(recoveries)")
-        #expect(ledger.distinct == n)
+        try await d.finish("cut + reset, consuming again after \(recoveries)")
         for r in recoveries { #expect(r < .seconds(5)) }
-        await consumer.cancel()
-        await drain.value
-        try await broker.close()
-        try await direct.close()
         try await proxy.stop()
     }
 }

@@ -12,12 +12,10 @@ import os
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+
+from headless import run
 
 
 def main():
@@ -28,25 +26,17 @@ def main():
     ap.add_argument("--screenshots", required=True)
     ap.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
-    os.makedirs(a.screenshots, exist_ok=True)
 
-    opts = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"):
-        opts.add_argument(flag)
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=opts)
-    wait = WebDriverWait(driver, a.timeout)
-    step = "start"
-    try:
-        step = "sign in with the token and load the overview"
+    def body(driver, wait, steps):
+        steps("sign in with the token and load the overview")
         driver.get(f"{a.url}/?token={a.token}")
         wait.until(EC.presence_of_element_located((By.ID, "enqueue-form")))
         assert "token=" not in driver.current_url, "the token must leave the address bar"
 
-        step = "live updates connect (server-sent events)"
+        steps("live updates connect (server-sent events)")
         wait.until(lambda d: d.find_element(By.ID, "live-status").text == "live: on")
 
-        step = "enqueue tasks.add from the form"
+        steps("enqueue tasks.add from the form")
         driver.execute_script("window.__marker = 'no reload'")
         name = driver.find_element(By.ID, "enqueue-name")
         name.clear(); name.send_keys("tasks.add")
@@ -56,17 +46,17 @@ def main():
         q.clear(); q.send_keys(a.queue)
         driver.find_element(By.CSS_SELECTOR, "#enqueue-form button[type=submit]").click()
 
-        step = "confirm the action"
+        steps("confirm the action")
         wait.until(EC.alert_is_present())
         alert = driver.switch_to.alert
         assert "Send this task" in alert.text, alert.text
         alert.accept()
 
-        step = "the page shows the new task id"
+        steps("the page shows the new task id")
         wait.until(lambda d: d.find_element(By.ID, "enqueue-result").get_attribute("data-task-id"))
         task_id = driver.find_element(By.ID, "enqueue-result").get_attribute("data-task-id")
 
-        step = f"task {task_id} reaches SUCCESS live"
+        steps(f"task {task_id} reaches SUCCESS live")
         row = f'#live-tasks tr[data-id="{task_id}"][data-state="SUCCESS"]'
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, row)))
         cells = driver.find_element(By.CSS_SELECTOR, row).find_elements(By.TAG_NAME, "td")
@@ -75,7 +65,7 @@ def main():
         time.sleep(0.3)
         driver.save_screenshot(os.path.join(a.screenshots, "dashboard-overview-live.png"))
 
-        step = "task detail page"
+        steps("task detail page")
         driver.get(f"{a.url}/task/{task_id}")
         wait.until(lambda d: "SUCCESS" in d.find_element(By.ID, "task-state").text)
         assert "20, 22" in driver.page_source, "the arguments are on the page"
@@ -84,21 +74,13 @@ def main():
         for page, shot, marker in (("/tasks", "dashboard-tasks.png", "tasks"), ("/queues", "dashboard-queues.png", "queues"),
                                    ("/workers", "dashboard-workers.png", "demo-form"),
                                    ("/", "dashboard-overview.png", "throughput-chart")):
-            step = f"page {page}"
+            steps(f"page {page}")
             driver.get(a.url + page)
             wait.until(EC.presence_of_element_located((By.ID, marker)))
             driver.save_screenshot(os.path.join(a.screenshots, shot))
-        print(f"browser test passed: {task_id} reached SUCCESS live; screenshots in {a.screenshots}")
-        return 0
-    except Exception as e:  # report the step that failed
-        try:
-            driver.save_screenshot(os.path.join(a.screenshots, "browser-failure.png"))
-        except Exception:
-            pass
-        print(f"browser test failed at step '{step}': {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    finally:
-        driver.quit()
+        return f"browser test passed: {task_id} reached SUCCESS live; screenshots in {a.screenshots}"
+
+    return run(body, a.screenshots, "browser-failure.png", window=(1280, 1400), timeout=a.timeout)
 
 
 if __name__ == "__main__":

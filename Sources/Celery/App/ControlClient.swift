@@ -6,7 +6,10 @@ import Foundation
 
 /// Remote control of workers over broadcast mode (Celery's pidbox): a command goes to every
 /// worker (or those named) on `celery.pidbox`; replies come back on a private reply queue
-/// `<oid>.reply.celery.pidbox` and are collected until a timeout.
+/// `<oid>.reply.celery.pidbox` (``ControlReplyQueue``: transient, auto-delete, expiring, bound to
+/// the direct exchange `reply.celery.pidbox`, so Python Celery workers reach it too) and are
+/// collected until a timeout. The reply queue is given up before ``call(_:arguments:destination:timeout:limit:)``
+/// returns; on RabbitMQ the server deletes it then, on Redis the transport deletes its list and binding.
 public struct ControlClient: Sendable {
     /// The app whose broker carries the commands.
     public let app: Celery
@@ -22,15 +25,24 @@ public struct ControlClient: Sendable {
         _ method: String, arguments: [String: JSONValue] = [:], destination: [String]? = nil,
         timeout: Duration = .seconds(1), limit: Int? = nil
     ) async throws -> [String: JSONValue] {
-        let oid = UUID().uuidString.lowercased()
+        let reply = ControlReplyQueue(oid: UUID().uuidString.lowercased())
         let ticket = UUID().uuidString.lowercased()
-        let replyQueue = "\(oid).reply.celery.pidbox"
-        let consumer = try await app.broker.consume(.queue(replyQueue), options: ConsumeOptions(prefetch: 128))
-        defer { Task { await consumer.cancel() } }
-        try await cast(
-            method, arguments: arguments, destination: destination,
-            extra: ["ticket": .string(ticket), "reply_to": ["exchange": "reply.celery.pidbox", "routing_key": .string(oid)]],
-            expiresIn: timeout)
+        let consumer = try await app.broker.consume(.queue(reply.name), options: ConsumeOptions(prefetch: 128))
+        do {
+            try await cast(
+                method, arguments: arguments, destination: destination,
+                extra: ["ticket": .string(ticket), "reply_to": ["exchange": .string(reply.exchange), "routing_key": .string(reply.oid)]],
+                expiresIn: timeout)
+            let replies = try await collect(from: consumer, ticket: ticket, timeout: timeout, limit: limit)
+            await consumer.cancel()
+            return replies
+        } catch {
+            await consumer.cancel()
+            throw error
+        }
+    }
+
+    private func collect(from consumer: any MessageConsumer, ticket: String, timeout: Duration, limit: Int?) async throws -> [String: JSONValue] {
         var replies: [String: JSONValue] = [:]
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {

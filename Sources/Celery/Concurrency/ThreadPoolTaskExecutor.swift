@@ -20,7 +20,7 @@ import Synchronization
 /// Threads start on the first job and end after ``shutdown()``.
 public final class ThreadPoolTaskExecutor: TaskExecutor, Sendable {
     /// The pool for blocking task bodies: 8 threads (or 2 × the CPU count if larger).
-    public static let blocking = ThreadPoolTaskExecutor(threads: max(8, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    public static let blocking = ThreadPoolTaskExecutor(threads: WorkerOptions.defaultConcurrency)
 
     private struct State {
         var jobs: Deque<UnownedJob> = []
