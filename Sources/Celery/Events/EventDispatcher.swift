@@ -198,10 +198,4 @@ public final class EventDispatcher: Sendable {
             }
         }
     }
-
-    /// Parses an event message; `nil` for anything that is not a JSON object with a `type`.
-    public static func parse(_ m: BrokerMessage) -> [String: JSONValue]? {
-        guard case .object(let o)? = try? JSONCoding.parse(m.body), o["type"]?.stringValue != nil else { return nil }
-        return o
-    }
 }
