@@ -67,6 +67,13 @@ struct EventBatchingTests {
         #expect(kept == Array(Int64(30 - kept.count)..<30), "the newest are kept, in order")
     }
 
+    @Test func standardKeysAreRecognisedExactly() {
+        for k in ["type", "hostname", "timestamp", "utcoffset", "pid", "clock"] { #expect(EventDispatcher.isStandardKey(k), "\(k)") }
+        for k in ["uuid", "types", "Type", "tyPe", "traceback", "utcoffsex", "pia", "clocks", "host", "", "timestamP", "parent_id"] {
+            #expect(!EventDispatcher.isStandardKey(k), "\(k)")
+        }
+    }
+
     @Test func receiversUnpackObjectsAndLists() {
         let one = BrokerMessage(body: Array(#"{"type":"worker-online","hostname":"w"}"#.utf8))
         #expect(EventDispatcher.events(in: one).map { $0["type"] } == ["worker-online"])

@@ -83,10 +83,17 @@ public final class EventDispatcher: Sendable {
 
     /// Whether `key` is one of the keys every event carries (`type`, `hostname`, `timestamp`,
     /// `utcoffset`, `pid`, `clock`); a caller's field of the same name is replaced.
+    /// Length and first byte rule out almost every other key before a string comparison.
     @inline(__always)
     static func isStandardKey(_ key: String) -> Bool {
-        switch key {
-        case "type", "hostname", "timestamp", "utcoffset", "pid", "clock": return true
+        let u = key.utf8
+        switch (u.count, u.first ?? 0) {
+        case (4, UInt8(ascii: "t")): return key == "type"
+        case (8, UInt8(ascii: "h")): return key == "hostname"
+        case (9, UInt8(ascii: "t")): return key == "timestamp"
+        case (9, UInt8(ascii: "u")): return key == "utcoffset"
+        case (3, UInt8(ascii: "p")): return key == "pid"
+        case (5, UInt8(ascii: "c")): return key == "clock"
         default: return false
         }
     }
