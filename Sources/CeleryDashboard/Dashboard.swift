@@ -80,8 +80,10 @@ public final class Dashboard: Sendable {
         let feed = Task { [self] in
             for await message in buffer {
                 if Task.isCancelled { break }
-                guard let e = EventDispatcher.parse(message) else { continue }
-                if let t = cluster.apply(e) { live.publish("task", LiveJSON.task(t)) }
+                // One event, or a batch (`task.multi`: Celery 4+ workers and ours).
+                for e in EventDispatcher.events(in: message) {
+                    if let t = cluster.apply(e) { live.publish("task", LiveJSON.task(t)) }
+                }
             }
         }
         tasks.add(receiver)

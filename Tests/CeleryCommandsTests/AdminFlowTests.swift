@@ -77,7 +77,7 @@ import Testing
         _ = try await app.send(task: "tasks.add", args: [1, 2]).get(timeout: .seconds(5))
         var types: [String] = []
         while let d = try await sub.next(within: .milliseconds(300)) {
-            if let e = EventDispatcher.parse(d.message), let type = e["type"]?.stringValue { types.append(type) }
+            for e in EventDispatcher.events(in: d.message) { if let type = e["type"]?.stringValue { types.append(type) } }
         }
         #expect(types.contains("worker-online"))
         #expect(types.contains("task-received"))
@@ -87,7 +87,7 @@ import Testing
         w.shutdown()
         try await t.value
         while let d = try await sub.next(within: .milliseconds(300)) {
-            if let e = EventDispatcher.parse(d.message) { state.apply(e) }
+            for e in EventDispatcher.events(in: d.message) { state.apply(e) }
         }
         #expect(state.workers["w-\(name)@test"]?.offline == true)
     }

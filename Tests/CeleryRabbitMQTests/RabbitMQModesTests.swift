@@ -51,7 +51,7 @@ struct RabbitMQModesTests {
         _ = try await broker.publish(event("worker.heartbeat"), to: .broadcast("celeryev"))
         _ = try await broker.publish(event("task.succeeded"), to: .broadcast("celeryev"))
         var got: [String] = []
-        for _ in 0..<2 { if let d = try await next(sub) { got.append(EventDispatcher.parse(d.message)?["type"]?.stringValue ?? "?") } }
+        for _ in 0..<2 { if let d = try await next(sub) { got.append(EventDispatcher.events(in: d.message).first?["type"]?.stringValue ?? "?") } }
         #expect(got == ["worker.heartbeat", "task.succeeded"])
         let only = try #require(try await ch.get(queue: q, noAck: true))
         #expect(String(decoding: only.body, as: UTF8.self).contains("task.succeeded"))

@@ -46,6 +46,9 @@ import Testing
             let ours = Base64.encode(bytes)
             #expect(ours == Data(bytes).base64EncodedString())
             #expect(Base64.decode(ours) == bytes)
+            var appended = Array("x:".utf8)
+            Base64.encode(bytes, into: &appended)
+            #expect(appended == Array("x:".utf8) + Array(ours.utf8), "appends after what is there")
         }
     }
 

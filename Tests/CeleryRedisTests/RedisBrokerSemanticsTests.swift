@@ -220,6 +220,23 @@ import Testing
         try await broker.close()
     }
 
+    /// A subscriber polled with `next(within:)` (as `celery-admin events` polls) keeps its
+    /// subscription through timeouts: a timed-out wait must not end the stream.
+    @Test func broadcastSubscriberSurvivesTimedOutWaits() async throws {
+        guard let url = try TestRedis.url() else { return }
+        let broker = try await RedisBroker(url: url)
+        let ex = TestRedis.unique("poll")
+        let sub = try await broker.consume(.broadcast(ex), options: ConsumeOptions())
+        for _ in 0..<3 { #expect(try await sub.next(within: .milliseconds(20)) == nil) }
+        for i in 0..<3 { #expect(try await broker.publish(TestRedis.message(i, id: "m\(i)"), to: .broadcast(ex)).receivers == 1) }
+        var got: [String] = []
+        while got.count < 3, let d = try await sub.next(within: .seconds(5)) { got.append(d.message.taskId ?? "?") }
+        #expect(got == ["m0", "m1", "m2"])
+        await sub.cancel()
+        #expect(try await sub.next(within: .milliseconds(50)) == nil)
+        try await broker.close()
+    }
+
     @Test func badURLsAndUnreachableServersAreClearErrors() async throws {
         RedisTransport.register()
         let start = ContinuousClock.now

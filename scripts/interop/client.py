@@ -6,6 +6,9 @@
   client.py ping [TIMEOUT]                            -> {"replies": {...}}
   client.py events NAME ARGS_JSON QUEUE [TIMEOUT]     -> {"id", "events": [types seen for that task], "hostnames": [...]}
       (listens with Celery's own event receiver, as `celery events`/Flower do, then sends the task)
+  client.py event-batches NAME ARGS_JSON QUEUE COUNT [TIMEOUT]
+      -> {"ids": [...], "events": {id: [{"type", "clock", ...fields}]}, "messages": [[routing_key, is_list, n]]}
+      (the same receiver; COUNT tasks; every message's routing key and whether its body was a list)
 """
 import json
 import os
@@ -85,6 +88,55 @@ def main(argv):
         done.wait(timeout)
         with lock:
             print(json.dumps({"id": res.id, "events": seen.get(res.id, []), "hostnames": sorted(h for h in hosts if h)}))
+    elif cmd == "event-batches":
+        name, args, queue, count = argv[2], json.loads(argv[3]), argv[4], int(argv[5])
+        timeout = float(argv[6]) if len(argv) > 6 else 20
+        seen, messages, lock = {}, [], threading.Lock()
+        ready, done = threading.Event(), threading.Event()
+        ids = set()
+
+        probed = threading.Event()
+
+        def on_event(e):
+            if e["type"] == "interop-probe":
+                probed.set()
+                return
+            with lock:
+                seen.setdefault(e.get("uuid"), []).append({k: v for k, v in e.items() if k != "local_received"})
+                if len([u for u in ids if any(x["type"] == "task-succeeded" for x in seen.get(u, []))]) == count:
+                    done.set()
+
+        def listen():
+            with app.connection() as conn:
+                recv = app.events.Receiver(conn, handlers={"*": on_event})
+                plain = recv._receive
+
+                def receive(body, message):  # what arrived on the wire, before it is unpacked
+                    with lock:
+                        key = (message.delivery_info or {}).get("routing_key")
+                        messages.append([key, isinstance(body, list), len(body) if isinstance(body, list) else 1])
+                    plain(body, message)
+
+                recv._receive = receive
+                ready.set()
+                for _ in recv.itercapture(limit=None, timeout=timeout, wakeup=False):
+                    if done.is_set():
+                        break
+
+        threading.Thread(target=listen, daemon=True).start()
+        ready.wait(10)
+        # Probe until the receiver hears us (its queue or subscription exists once it consumes).
+        with app.events.default_dispatcher() as probe:
+            for _ in range(50):
+                probe.send("interop-probe")
+                if probed.wait(0.2):
+                    break
+        with lock:
+            for _ in range(count):
+                ids.add(app.send_task(name, args=args, queue=queue).id)
+        done.wait(timeout)
+        with lock:
+            print(json.dumps({"ids": sorted(ids), "events": {u: seen.get(u, []) for u in ids}, "messages": messages}))
     else:
         raise SystemExit(f"unknown command {cmd}")
 

@@ -9,35 +9,43 @@ package enum Base64 {
         return t
     }()
 
-    /// Appends the encoding of `bytes` to `out`.
+    /// Appends the encoding of `bytes` to `out`: the output is sized once and written
+    /// through a pointer (no capacity check per byte).
     package static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
         let n = bytes.count
-        out.reserveCapacity(out.count + (n + 2) / 3 * 4)
+        guard n > 0 else { return }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: (n + 2) / 3 * 4))
         alphabet.withUnsafeBufferPointer { a in
             bytes.withUnsafeBufferPointer { b in
-                var i = 0
-                while i + 3 <= n {
-                    let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(a[Int(v >> 6 & 63)])
-                    out.append(a[Int(v & 63)])
-                    i += 3
-                }
-                switch n - i {
-                case 1:
-                    let v = UInt32(b[i]) << 16
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(contentsOf: [61, 61])
-                case 2:
-                    let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(a[Int(v >> 6 & 63)])
-                    out.append(61)
-                default:
-                    break
+                out.withUnsafeMutableBufferPointer { o in
+                    var i = 0
+                    var j = start
+                    while i + 3 <= n {
+                        let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
+                        o[j] = a[Int(v >> 18)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = a[Int(v >> 6 & 63)]
+                        o[j + 3] = a[Int(v & 63)]
+                        i += 3
+                        j += 4
+                    }
+                    switch n - i {
+                    case 1:
+                        let v = UInt32(b[i]) << 16
+                        o[j] = a[Int(v >> 18)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = 61
+                        o[j + 3] = 61
+                    case 2:
+                        let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8
+                        o[j] = a[Int(v >> 18)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = a[Int(v >> 6 & 63)]
+                        o[j + 3] = 61
+                    default:
+                        break
+                    }
                 }
             }
         }

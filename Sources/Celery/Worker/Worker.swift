@@ -43,7 +43,7 @@ public final class Worker: Sendable {
         l[metadataKey: "worker"] = .string(options.hostname)
         self.logger = l
         self.state = Mutex(WorkerState(revoked: RevokedSet(limit: options.maxRevoked), slots: options.concurrency))
-        self.events = options.sendEvents ? EventDispatcher(broker: app.broker, hostname: options.hostname, logger: l) : nil
+        self.events = options.sendEvents ? EventDispatcher(broker: app.broker, hostname: options.hostname, logger: l, batchSize: options.eventsBatchSize) : nil
     }
 
     /// Where the worker is in its life.

@@ -37,6 +37,10 @@ public struct WorkerOptions: Sendable {
     public var sendEvents: Bool
     /// Seconds between `worker-heartbeat` events. Default 2 s (Celery's default).
     public var heartbeatInterval: Duration
+    /// Task events per `task.multi` message (a JSON list of events, as Celery's own worker
+    /// sends them). Default 24 (Celery's `buffer_limit`); 1 sends each event as its own
+    /// message, for event receivers older than Celery 4.
+    public var eventsBatchSize: Int = EventDispatcher.defaultBatchSize
     /// Store a STARTED state (with `date_started`, pid and hostname) when a task starts, so
     /// clients see it running. Default true; Celery's `task_track_started` defaults to false.
     /// Off saves one result-backend write per task (the final state still records

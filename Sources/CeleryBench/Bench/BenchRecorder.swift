@@ -29,20 +29,25 @@ final class BenchRecorder: Sendable {
     /// Reads events until cancelled.
     func collect(from consumer: any MessageConsumer) async {
         while !Task.isCancelled, let d = try? await consumer.next() {
-            guard let e = EventDispatcher.parse(d.message), let type = e["type"]?.stringValue, let id = e["uuid"]?.stringValue else { continue }
-            let ts = e["timestamp"]?.doubleValue ?? Date().timeIntervalSince1970
-            let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                switch type {
-                case "task-started": s.startedAt[id] = ts
-                case "task-succeeded", "task-failed": s.doneAt[id] = ts
-                default: return nil
-                }
-                guard s.doneAt.count >= expected, let w = s.waiter else { return nil }
-                s.waiter = nil
-                return w
-            }
-            w?.resume()
+            for e in EventDispatcher.events(in: d.message) { record(e) }
         }
+    }
+
+    /// Applies one task event.
+    private func record(_ e: [String: JSONValue]) {
+        guard let type = e["type"]?.stringValue, let id = e["uuid"]?.stringValue else { return }
+        let ts = e["timestamp"]?.doubleValue ?? Date().timeIntervalSince1970
+        let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            switch type {
+            case "task-started": s.startedAt[id] = ts
+            case "task-succeeded", "task-failed": s.doneAt[id] = ts
+            default: return nil
+            }
+            guard s.doneAt.count >= expected, let w = s.waiter else { return nil }
+            s.waiter = nil
+            return w
+        }
+        w?.resume()
     }
 
     /// Ends a ``waitDone(timeout:)`` early (the worker it waits for is gone).

@@ -101,13 +101,12 @@ public struct EventsCommand: AsyncParsableCommand {
                 if let duration, Date().timeIntervalSince(started) >= duration { break }
                 let d = try await consumer.next(within: .seconds(double: min(refresh, 0.5)))
                 let now = Date().timeIntervalSince1970
-                if let d, let e = EventDispatcher.parse(d.message) {
-                    if admin.json {
-                        print(JSONValue.object(e).description)
-                        fflush(nil)
-                    }
+                // One event, or a batch (`task.multi`): each is printed and applied on its own.
+                for e in d.map({ EventDispatcher.events(in: $0.message) }) ?? [] {
+                    if admin.json { print(JSONValue.object(e).description) }
                     state.apply(e)
                 }
+                if admin.json, d != nil { fflush(nil) }
                 state.expire(now: now)
                 if !admin.json, now - lastDraw >= refresh {
                     print((tty ? "\u{1B}[2J\u{1B}[H" : "") + state.render(now: now))
