@@ -44,6 +44,9 @@ final class ProxyTestClient: Sendable {
         let box = try await ch.eventLoop.submit {
             let c = Collector()
             try ch.pipeline.syncOperations.addHandler(c)
+            // A reset that came between the connect and this handler closed the channel
+            // already: the handler saw no `channelInactive`, so record the close here.
+            if !ch.isActive { c.isClosed = true }
             return NIOLoopBoundBox(c, eventLoop: ch.eventLoop)
         }.get()
         return ProxyTestClient(channel: ch, box: box)
