@@ -73,11 +73,9 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .systemLibrary(
-            name: "CMongoC",
-            pkgConfig: "libmongoc-1.0",
-            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
-        ),
+        // libbson/libmongoc, loaded with dlopen on the first mongodb:// URL: no -l, no include path
+        // (own declarations, checked against the installed headers by CMongoCABICheck).
+        .target(name: "CMongoC"),
         // Transports and backends.
         .target(
             name: "CeleryRedis",
@@ -202,7 +200,12 @@ let package = Package(
         ]),
         .testTarget(name: "CeleryRedisTests", dependencies: ["CeleryRedis", "RESP", "Celery", "ExampleTasks", "CeleryTestSupport"]),
         .testTarget(name: "CeleryRabbitMQTests", dependencies: ["CeleryRabbitMQ", "AMQP091", "Celery", "ExampleTasks", "CeleryTestSupport"]),
-        .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks", "CeleryTestSupport"]),
+        // Test only: the installed libmongoc headers (pkg-config) and CMongoC's declarations checked against them.
+        .systemLibrary(
+            name: "CMongoCSystem", path: "Tests/CMongoCSystem", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        .target(name: "CMongoCABICheck", dependencies: ["CMongoC", "CMongoCSystem"], path: "Tests/CMongoCABICheck"),
+        .testTarget(name: "CeleryMongoTests", dependencies: ["CeleryMongo", "Celery", "ExampleTasks", "CeleryTestSupport", "CMongoCABICheck"]),
         // One contract suite, parameterised over every transport and result backend.
         .testTarget(name: "ContractTests", dependencies: ["Celery", "CeleryRedis", "CeleryRabbitMQ", "CeleryMongo", "ExampleTasks"]),
         // Python Celery 5 interop: our worker and client against theirs, over real servers.

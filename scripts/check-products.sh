@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the opt-in products: what each library target pulls in (from `swift package describe`)
-# and what the Redis-only example worker links (ldd, nm). Exits non-zero on a violation.
+# and what the Redis-only example worker links (ldd, nm), and that no built program links
+# libmongoc (it is loaded with dlopen). Exits non-zero on a violation.
 #   scripts/check-products.sh            # target graph + link line of the built example
 #   BUILD=1 scripts/check-products.sh    # builds the example first
 set -euo pipefail
@@ -52,3 +53,9 @@ if ldd "$ex" | grep -Eq 'libmongoc|libbson'; then echo "VIOLATION: $ex links lib
 n=$(nm "$ex" | grep -c '7AMQP091' || true)
 if [ "$n" != 0 ]; then echo "VIOLATION: $ex holds $n AMQP091 symbols"; exit 1; fi
 echo "celery-redis-worker-example: no libmongoc/libbson in ldd, no AMQP091 symbols: ok"
+# Every program loads libmongoc with dlopen on the first mongodb:// URL: none may link it.
+for exe in celery-worker celery-beat celery-admin celery-dashboard; do
+  [ -x "$bin/$exe" ] || continue
+  if ldd "$bin/$exe" | grep -Eq 'libmongoc|libbson'; then echo "VIOLATION: $bin/$exe links libmongoc/libbson"; exit 1; fi
+  echo "$exe: no libmongoc/libbson in ldd (loaded on first mongodb:// URL): ok"
+done

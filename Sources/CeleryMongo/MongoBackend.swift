@@ -12,9 +12,10 @@ public enum MongoBackend {
         }
         TransportRegistry.registerBackend(scheme: "mongodb", factory)
         // Registered unconditionally: asking libmongoc whether it parses SRV URLs means
-        // initialising it (and OpenSSL), which a process that never uses MongoDB should not
-        // pay for (about 4 MB of resident memory); the check runs when such a URL is used.
+        // loading it (and OpenSSL), which a process that never uses MongoDB should not pay for
+        // (about 6 MB of resident memory); the check runs when such a URL is used.
         TransportRegistry.registerBackend(scheme: "mongodb+srv") { url, logger in
+            try MongoLibrary.load()
             guard supportsSRV else {
                 throw CeleryError(.badURL, "\(url.masked): this libmongoc was built without SRV support; use mongodb://host:port,… instead")
             }
@@ -22,9 +23,9 @@ public enum MongoBackend {
         }
     }
 
-    /// Whether this libmongoc parses `mongodb+srv://` URLs (it resolves them at connect time).
+    /// Whether this libmongoc parses `mongodb+srv://` URLs (it resolves them at connect time);
+    /// read only after ``MongoLibrary/load()`` succeeded.
     static let supportsSRV: Bool = {
-        _ = MongoLogBridge.install
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error("mongodb+srv://cluster.example.com/", &error) else { return false }
         mongoc_uri_destroy(uri)

@@ -20,18 +20,19 @@ final class MongoClientPool: @unchecked Sendable {
     let maskedURL: String
 
     /// Parses the URL with libmongoc (unchanged) and creates a pool of at most `maxSize`
-    /// clients (unless the URL sets `maxPoolSize`). Throws ``CeleryError`` (`badURL`) with the masked URL when libmongoc refuses it.
+    /// clients (unless the URL sets `maxPoolSize`). Throws ``CeleryError`` (`badURL`) with the masked URL when libmongoc refuses it,
+    /// (`invalidState`) when libmongoc cannot be loaded (``MongoLibrary/load()``).
     init(url: String, maxSize: Int, defaultServerSelectionTimeout: Duration) throws {
-        _ = MongoLogBridge.install
+        try MongoLibrary.load()
         maskedURL = ConnectionURL.mask(url)
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
             let reason = MongoErrors.message(of: &error).replacing(url, with: ConnectionURL.mask(url))
             throw CeleryError(.badURL, "invalid MongoDB URL \(ConnectionURL.mask(url)): \(Self.scrub(reason, url: url))")
         }
-        if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
+        if !mongoc_uri_has_option(uri, CMONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
             let ms = defaultServerSelectionTimeout.milliseconds
-            _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, Int32(clamping: ms))
+            _ = mongoc_uri_set_option_as_int32(uri, CMONGOC_URI_SERVERSELECTIONTIMEOUTMS, Int32(clamping: ms))
         }
         if let wc = mongoc_uri_get_write_concern(uri), mongoc_write_concern_get_w(wc) == 0 {
             mongoc_uri_destroy(uri)
@@ -39,11 +40,11 @@ final class MongoClientPool: @unchecked Sendable {
                 .badURL,
                 "\(ConnectionURL.mask(url)): w=0 (unacknowledged) cannot keep a finished result from being overwritten; use w=1 or more")
         }
-        if !mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
-            _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, Int32(clamping: max(1, maxSize)))
+        if !mongoc_uri_has_option(uri, CMONGOC_URI_MAXPOOLSIZE) {
+            _ = mongoc_uri_set_option_as_int32(uri, CMONGOC_URI_MAXPOOLSIZE, Int32(clamping: max(1, maxSize)))
         }
-        self.maxSize = Int(min(64, max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, Int32(clamping: maxSize)))))
-        serverSelectionTimeoutMS = mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 30_000)
+        self.maxSize = Int(min(64, max(1, mongoc_uri_get_option_as_int32(uri, CMONGOC_URI_MAXPOOLSIZE, Int32(clamping: maxSize)))))
+        serverSelectionTimeoutMS = mongoc_uri_get_option_as_int32(uri, CMONGOC_URI_SERVERSELECTIONTIMEOUTMS, 30_000)
         databaseName = mongoc_uri_get_database(uri).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "celery"
         var hosts: [String] = []
         var node = mongoc_uri_get_hosts(uri)
@@ -59,7 +60,7 @@ final class MongoClientPool: @unchecked Sendable {
         }
         self.uri = uri
         self.pool = pool
-        _ = mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
+        _ = mongoc_client_pool_set_error_api(pool, Int32(CMONGOC_ERROR_API_VERSION_2))
         _ = mongoc_client_pool_set_appname(pool, "swift-celery")
     }
 

@@ -6,9 +6,8 @@ import Logging
 enum MongoLogBridge {
     static let logger = Logger(label: "celery.mongodb.libmongoc")
 
-    /// Calls `mongoc_init()` and installs the handler; runs once per process.
-    static let install: Void = {
-        mongoc_init()
+    /// Installs the handler; called once, by ``MongoLibrary/load()`` after loading libmongoc.
+    static func installHandler() {
         mongoc_log_set_handler({ level, domain, message, _ in
             let text = message.map { String(cString: $0) } ?? ""
             let source = domain.map { String(cString: $0) } ?? "mongoc"
@@ -22,5 +21,5 @@ enum MongoLogBridge {
             }
             MongoLogBridge.logger.log(level: mapped, "\(source): \(text)")
         }, nil)
-    }()
+    }
 }
