@@ -29,8 +29,8 @@ import redis
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu(root):
-    """utime+stime (s) of `root` and every live descendant."""
+def proc_tree(root):
+    """{pid: utime+stime (s)} of `root` and every live descendant (from /proc/<pid>/stat)."""
     children = {}
     stats = {}
     for d in os.listdir("/proc"):
@@ -45,12 +45,29 @@ def tree_cpu(root):
         ppid, ut, st = int(rest[1]), int(rest[11]), int(rest[12])
         children.setdefault(ppid, []).append(int(d))
         stats[int(d)] = (ut + st) / TICK
-    total, todo = 0.0, [root]
+    out, todo = {}, [root]
     while todo:
         p = todo.pop()
-        total += stats.get(p, 0.0)
+        out[p] = stats.get(p, 0.0)
         todo.extend(children.get(p, []))
-    return total
+    return out
+
+
+def tree_cpu(root):
+    """utime+stime (s) of `root` and every live descendant."""
+    return sum(proc_tree(root).values())
+
+
+def stop_group(w):
+    """SIGTERM to the process group of `w` (started with start_new_session), SIGKILL after 30 s."""
+    try:
+        os.killpg(w.pid, signal.SIGTERM)
+        w.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(w.pid, signal.SIGKILL)
+        w.wait()
+    except ProcessLookupError:
+        pass
 
 
 def redis_cpu(r):
@@ -230,14 +247,7 @@ def run_one(r, layout, n, cmd, log):
         if w.poll() is not None:
             raise RuntimeError(f"worker exited during the drain; see {log}")
     finally:
-        try:
-            os.killpg(w.pid, signal.SIGTERM)
-            w.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(w.pid, signal.SIGKILL)
-            w.wait()
-        except ProcessLookupError:
-            pass
+        stop_group(w)
     el = t1 - t0
     return {"tasks_per_s": round(n / el), "seconds": round(el, 3),
             "worker_cpu_us_per_task": round((c1 - c0) / n * 1e6, 1),

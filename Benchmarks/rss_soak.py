@@ -13,39 +13,19 @@ the least-squares slope of RSS over the rounds after the first (KiB per 100 000 
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import redis
 
-from drain import Kombu, tree_cpu, wait_until
-
-
-def tree_pids(root):
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        children.setdefault(int(s[s.rindex(")") + 2:].split()[1]), []).append(int(d))
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
+from drain import Kombu, proc_tree, stop_group, tree_cpu, wait_until
 
 
 def rss_kib(root):
     """(VmRSS, RssAnon) in KiB summed over the process tree, skipping the `sh` wrapper's own."""
     total = anon = 0
-    for p in tree_pids(root):
+    for p in proc_tree(root):
         try:
             with open(f"/proc/{p}/status") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
@@ -96,14 +76,7 @@ def main():
             print(json.dumps(row), flush=True)
         cpu = tree_cpu(w.pid) - c0
     finally:
-        try:
-            os.killpg(w.pid, signal.SIGTERM)
-            w.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(w.pid, signal.SIGKILL)
-            w.wait()
-        except ProcessLookupError:
-            pass
+        stop_group(w)
         r.delete("bench.tpl")
     later = rows[1:] or rows
     s = slope([x["tasks"] for x in later], [x["rss_kib"] for x in later]) * 100_000
