@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from celery import Celery  # noqa: E402
@@ -36,6 +35,47 @@ def outcome(res, timeout):
     except Exception as exc:  # the task's own exception, rebuilt by Celery
         out.update(state=res.state, exc_type=type(exc).__name__, exc_message=str(exc))
     return out
+
+
+PROBE = "interop-probe"
+
+
+def listen_until(app, on_event, done, timeout, on_wire=None):
+    """Starts an event receiver thread that calls `on_event` for every event but our probe
+    (and `on_wire(body, message)` for every message, before it is unpacked) until `done` is
+    set or `timeout` passes; returns once the receiver hears a probe event we send, so what the
+    caller publishes next is not missed (its queue or subscription exists once it consumes)."""
+    ready, heard = threading.Event(), threading.Event()
+
+    def handle(e):
+        if e["type"] == PROBE:
+            heard.set()
+        else:
+            on_event(e)
+
+    def listen():
+        with app.connection() as conn:
+            recv = app.events.Receiver(conn, handlers={"*": handle})
+            if on_wire is not None:
+                plain = recv._receive
+
+                def receive(body, message):
+                    on_wire(body, message)
+                    plain(body, message)
+
+                recv._receive = receive
+            ready.set()
+            for _ in recv.itercapture(limit=None, timeout=timeout, wakeup=False):
+                if done.is_set():
+                    break
+
+    threading.Thread(target=listen, daemon=True).start()
+    ready.wait(10)
+    with app.events.default_dispatcher() as probe:
+        for _ in range(50):
+            probe.send(PROBE)
+            if heard.wait(0.2):
+                break
 
 
 def main(argv):
@@ -64,7 +104,7 @@ def main(argv):
         name, args, queue = argv[2], json.loads(argv[3]), argv[4]
         timeout = float(argv[5]) if len(argv) > 5 else 20
         seen, hosts, lock = {}, set(), threading.Lock()
-        ready, done = threading.Event(), threading.Event()
+        done = threading.Event()
 
         def on_event(e):
             with lock:
@@ -73,17 +113,7 @@ def main(argv):
                 if e["type"] in ("task-succeeded", "task-failed"):
                     done.set()
 
-        def listen():
-            with app.connection() as conn:
-                recv = app.events.Receiver(conn, handlers={"*": on_event})
-                ready.set()
-                for _ in recv.itercapture(limit=None, timeout=timeout, wakeup=False):
-                    if done.is_set():
-                        break
-
-        threading.Thread(target=listen, daemon=True).start()
-        ready.wait(10)
-        time.sleep(1.0)  # the receiver's queue is bound once consuming starts
+        listen_until(app, on_event, done, timeout)
         res = app.send_task(name, args=args, queue=queue)
         done.wait(timeout)
         with lock:
@@ -92,45 +122,21 @@ def main(argv):
         name, args, queue, count = argv[2], json.loads(argv[3]), argv[4], int(argv[5])
         timeout = float(argv[6]) if len(argv) > 6 else 20
         seen, messages, lock = {}, [], threading.Lock()
-        ready, done = threading.Event(), threading.Event()
+        done = threading.Event()
         ids = set()
 
-        probed = threading.Event()
-
         def on_event(e):
-            if e["type"] == "interop-probe":
-                probed.set()
-                return
             with lock:
                 seen.setdefault(e.get("uuid"), []).append({k: v for k, v in e.items() if k != "local_received"})
                 if len([u for u in ids if any(x["type"] == "task-succeeded" for x in seen.get(u, []))]) == count:
                     done.set()
 
-        def listen():
-            with app.connection() as conn:
-                recv = app.events.Receiver(conn, handlers={"*": on_event})
-                plain = recv._receive
+        def on_wire(body, message):  # what arrived on the wire, before it is unpacked
+            with lock:
+                key = (message.delivery_info or {}).get("routing_key")
+                messages.append([key, isinstance(body, list), len(body) if isinstance(body, list) else 1])
 
-                def receive(body, message):  # what arrived on the wire, before it is unpacked
-                    with lock:
-                        key = (message.delivery_info or {}).get("routing_key")
-                        messages.append([key, isinstance(body, list), len(body) if isinstance(body, list) else 1])
-                    plain(body, message)
-
-                recv._receive = receive
-                ready.set()
-                for _ in recv.itercapture(limit=None, timeout=timeout, wakeup=False):
-                    if done.is_set():
-                        break
-
-        threading.Thread(target=listen, daemon=True).start()
-        ready.wait(10)
-        # Probe until the receiver hears us (its queue or subscription exists once it consumes).
-        with app.events.default_dispatcher() as probe:
-            for _ in range(50):
-                probe.send("interop-probe")
-                if probed.wait(0.2):
-                    break
+        listen_until(app, on_event, done, timeout, on_wire)
         with lock:
             for _ in range(count):
                 ids.add(app.send_task(name, args=args, queue=queue).id)
